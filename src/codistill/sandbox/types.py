@@ -1,0 +1,96 @@
+"""The sandbox's vocabulary: what a program is, what limits it runs under, what came of it."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+
+class Status(str, enum.Enum):
+    """Every way a run can end; the only statuses any stage ever sees."""
+
+    PASSED = "passed"
+    FAILED = "failed"  # ran, but a test failed or the tests did not run to completion
+    COMPILE_ERROR = "compile_error"
+    RUNTIME_ERROR = "runtime_error"  # crashed outside a test assertion (exception, signal)
+    TIMEOUT = "timeout"
+    MEMORY_EXCEEDED = "memory_exceeded"
+    OUTPUT_EXCEEDED = "output_exceeded"
+    ENVIRONMENT_ERROR = "environment_error"  # not the program's fault: missing toolchain/module
+    SANDBOX_ERROR = "sandbox_error"  # codistill itself could not run it
+
+    @property
+    def is_fault(self) -> bool:
+        """True when the program itself is to blame (not the environment or the sandbox)."""
+        return self not in (Status.PASSED, Status.ENVIRONMENT_ERROR, Status.SANDBOX_ERROR)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one run; every field has a safe default."""
+
+    timeout_s: float = 10.0  # wall-clock limit of the run step (compile has its own)
+    compile_timeout_s: float = 60.0
+    cpu_time_s: float | None = None  # defaults to timeout_s + 1
+    memory_mb: int = 1024  # address space / cgroup memory of the run
+    max_processes: int = 64
+    max_file_mb: int = 16  # largest file the program may write
+    max_open_files: int = 256
+    max_output_bytes: int = 64 * 1024  # stdout and stderr each; more is `output_exceeded`
+    network: bool = False
+
+
+@dataclass(frozen=True)
+class Program:
+    """One piece of untrusted code to run, with optional tests or stdin/stdout checks.
+
+    `tests` is test code in the same language (see docs/sandbox.md for each language's
+    convention); for Python it may define HumanEval's `check(candidate)`, which is then called
+    with `entry_point`. With `expected_stdout`, the program passes when its stdout matches.
+    """
+
+    language: str
+    source: str
+    tests: str | None = None
+    entry_point: str | None = None
+    stdin: str | None = None
+    expected_stdout: str | None = None
+    id: str = ""  # caller's key, copied to the verdict so results join back
+
+    def with_(self, **changes: Any) -> Program:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+@dataclass
+class Verdict:
+    """What happened when a program ran. Failures of untrusted code are data, never exceptions."""
+
+    status: Status
+    exit_code: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    failed_test: str | None = None  # the failing assertion or test, when known
+    error_type: str | None = None  # e.g. "AssertionError", "ZeroDivisionError", "SIGSEGV"
+    message: str = ""  # one human line: why this status
+    compile_s: float = 0.0
+    run_s: float = 0.0
+    id: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """True when the tests really ran to completion and all passed."""
+        return self.status is Status.PASSED
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        data = asdict(self)
+        data["status"] = self.status.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
+        """Inverse of `to_dict`."""
+        return cls(**{**data, "status": Status(data["status"])})
