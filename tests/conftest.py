@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
+
+from codistill import paths
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep every test's request cache and run folders out of the user's real cache.
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep every test's request cache and other state out of the user's real cache.
 
-    The converted embedded models stay shared (CODISTILL_MODELS), since converting them is slow
-    and they are read-only once made.
+    Converted embedded models stay shared: converting them is slow and they are read-only.
     """
-    models = os.environ.get("CODISTILL_MODELS")
-    monkeypatch.setenv("CODISTILL_CACHE", str(tmp_path_factory.mktemp("cache")))
-    if models:
-        monkeypatch.setenv("CODISTILL_MODELS", models)
+    models = str(paths.models_dir())
+    monkeypatch.setenv("CODISTILL_HOME", str(tmp_path_factory.mktemp("codistill-home")))
+    monkeypatch.setenv("CODISTILL_MODELS", models)
