@@ -1,0 +1,67 @@
+"""How problems become model requests, and answers become training targets.
+
+One place, so that teaching, training, examining and evaluating the student all speak the same
+format: what the student is trained on is exactly what it is later asked.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from codistill.models.base import Request
+from codistill.records import Problem
+
+LANGUAGE_NAMES = {
+    "python": "Python", "javascript": "JavaScript", "typescript": "TypeScript", "java": "Java",
+    "c": "C", "cpp": "C++", "go": "Go", "rust": "Rust",
+}
+FENCES = {
+    "python": "python", "javascript": "javascript", "typescript": "typescript", "java": "java",
+    "c": "c", "cpp": "cpp", "go": "go", "rust": "rust",
+}
+
+_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                          autoescape=False)
+
+
+@cache
+def template(name: str) -> jinja2.Template:
+    """The prompt template `name` (a file in codistill/prompts, without extension)."""
+    text = resources.files("codistill.prompts").joinpath(f"{name}.txt").read_text()
+    return _ENV.from_string(text)
+
+
+def render(name: str, **values: Any) -> str:
+    """Render a prompt template; a missing value is an error, not an empty string."""
+    return template(name).render(**values).strip() + "\n"
+
+
+def language_vars(language: str) -> dict[str, str]:
+    """Template values describing a language."""
+    if language not in LANGUAGE_NAMES:
+        raise ValueError(f"unknown language {language!r}; known: {', '.join(LANGUAGE_NAMES)}")
+    return {"language": language, "language_name": LANGUAGE_NAMES[language],
+            "fence": FENCES[language]}
+
+
+def solve_prompt(problem: Problem) -> str:
+    """The user message asking for a solution: the code prompt when there is one, else the question."""
+    values = language_vars(problem.language)
+    if problem.prompt.strip():
+        return render("solve_function", prompt=problem.prompt, **values)
+    return render("solve_question", question=problem.question, entry_point=problem.entry_point,
+                  **values)
+
+
+def solve_request(problem: Problem, system: str | None = None) -> Request:
+    """A chat request asking for a solution to `problem`."""
+    return Request.user(solve_prompt(problem), system=system)
+
+
+def answer_text(code: str, language: str) -> str:
+    """The assistant message a model is trained to give: the code in one fenced block."""
+    return f"```{FENCES[language]}\n{code.strip()}\n```"
