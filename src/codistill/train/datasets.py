@@ -1,0 +1,123 @@
+"""Training rows in TRL's conversational format, built from problems and code, checked before training.
+
+The user message is always `solve_prompt(problem)` and the assistant message `answer_text(code,
+language)`: the student is trained on exactly the request it is later asked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+from codistill.prompting import answer_text, solve_prompt
+from codistill.records import Problem
+
+Kind = Literal["sft", "dpo", "grpo"]
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "sft": ("prompt", "completion"),
+    "dpo": ("prompt", "chosen", "rejected"),
+    "grpo": ("prompt",),
+}
+
+
+def _user(problem: Problem) -> list[dict[str, str]]:
+    return [{"role": "user", "content": solve_prompt(problem)}]
+
+
+def _assistant(code: str, language: str) -> list[dict[str, str]]:
+    return [{"role": "assistant", "content": answer_text(code, language)}]
+
+
+class _Ids:
+    """Row ids: the problem id, with '#2', '#3' ... when a problem gives several rows."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+
+    def __call__(self, problem_id: str) -> str:
+        count = self.seen[problem_id] = self.seen.get(problem_id, 0) + 1
+        return problem_id if count == 1 else f"{problem_id}#{count}"
+
+
+def sft_rows(pairs: Iterable[tuple[Problem, str]]) -> list[dict[str, Any]]:
+    """Prompt/completion rows from (problem, correct code) pairs."""
+    ids = _Ids()
+    return [{"id": ids(p.id), "prompt": _user(p), "completion": _assistant(code, p.language)}
+            for p, code in pairs]
+
+
+def dpo_rows(triples: Iterable[tuple[Problem, str, str]]) -> list[dict[str, Any]]:
+    """Preference rows from (problem, correct code, faulty code) triples: chosen = correct."""
+    ids = _Ids()
+    return [{"id": ids(p.id), "prompt": _user(p), "chosen": _assistant(good, p.language),
+             "rejected": _assistant(bad, p.language)} for p, good, bad in triples]
+
+
+def grpo_rows(problems: Iterable[Problem], **columns: Iterable[Any]) -> list[dict[str, Any]]:
+    """GRPO prompt rows; extra columns (e.g. tests=[...]) reach the reward functions as kwargs."""
+    problems = list(problems)
+    extra = {name: list(values) for name, values in columns.items()}
+    for name, values in extra.items():
+        if len(values) != len(problems):
+            raise ValueError(f"column {name!r} has {len(values)} values for {len(problems)} problems")
+    return [{"id": p.id, "prompt": _user(p), **{k: v[i] for k, v in extra.items()}}
+            for i, p in enumerate(problems)]
+
+
+def _is_messages(value: Any) -> bool:
+    return (isinstance(value, list) and bool(value) and all(
+        isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
+        for m in value))
+
+
+def check_rows(rows: Iterable[dict[str, Any]], kind: Kind, source: str = "rows") -> list[dict[str, Any]]:
+    """Return the rows as a list; raise ValueError naming the first bad row and what it lacks."""
+    rows = list(rows)
+    if not rows:
+        raise ValueError(f"{source}: no {kind} training rows; build them with codistill.train.{kind}_rows")
+    for index, row in enumerate(rows):
+        where = f"{source}: row {index + 1}" + (f" (id {row.get('id')!r})" if isinstance(row, dict) else "")
+        if not isinstance(row, dict):
+            raise ValueError(f"{where}: a row must be a JSON object, not {type(row).__name__}")
+        for column in COLUMNS[kind]:
+            if column not in row:
+                raise ValueError(f"{where}: missing {column!r}; {kind} rows need {', '.join(COLUMNS[kind])}")
+            if not _is_messages(row[column]):
+                raise ValueError(f"{where}: {column!r} must be a non-empty list of "
+                                 "{\"role\": ..., \"content\": ...} messages")
+        if row["prompt"][-1]["role"] != "user":
+            raise ValueError(f"{where}: the prompt's last message must be the user's")
+        for column in COLUMNS[kind][1:]:
+            if row[column][0]["role"] != "assistant":
+                raise ValueError(f"{where}: {column!r} must be assistant messages")
+    return rows
+
+
+def write_rows(rows: Iterable[dict[str, Any]], path: Path) -> Path:
+    """Write rows as JSONL (atomically: a killed writer leaves no half file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def read_rows(path: str | Path, kind: Kind) -> list[dict[str, Any]]:
+    """Read and check a TRL-format JSONL training file; errors name the file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg}, column {exc.colno})") from None
+    return check_rows(rows, kind, source=str(path))

@@ -1,0 +1,71 @@
+"""SODA's correctness-aware supervised learning: TRL's SFTTrainer on (question, correct solution)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from codistill.config import SFT, Lora
+from codistill.train.common import (
+    TrainResult,
+    begin,
+    fingerprint,
+    finished_result,
+    load_tokenizer,
+    peft_config,
+    run_trainer,
+    trainer_args,
+)
+from codistill.train.datasets import check_rows
+
+
+def train_sft(
+    model_path: str | Path,
+    rows: list[dict[str, Any]],
+    output_dir: Path,
+    settings: SFT,
+    *,
+    lora: Lora | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    progress: bool = True,
+    max_steps: int | None = None,
+    packing: bool = False,
+    save_steps: float = 0.25,
+    trl_args: dict[str, Any] | None = None,
+) -> TrainResult:
+    """Fine-tune on prompt/completion rows with the loss on the answer only; resume or reuse `output_dir`.
+
+    `packing` packs several rows into each `max_length` sequence (the loss stays on answers only);
+    `trl_args` overrides any SFTConfig field (e.g. {"gradient_checkpointing": False} on a GPU).
+    """
+    started = time.monotonic()
+    output_dir = Path(output_dir)
+    rows = check_rows(rows, "sft")
+    recipe = {"sft": settings.model_dump(), "lora": lora.model_dump() if lora else None, "seed": seed,
+              "max_steps": max_steps, "packing": packing, "trl_args": trl_args or {}}
+    fp = fingerprint("sft", rows, recipe)
+    if (done := finished_result(output_dir, "sft", fp)) is not None:
+        return done
+    resume = begin(output_dir, "sft", fp, recipe)
+
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    args = SFTConfig(**{
+        **trainer_args(output_dir, device=device, seed=seed, progress=progress, lr=settings.lr,
+                       batch_size=settings.batch_size, grad_accum=settings.grad_accum, epochs=settings.epochs,
+                       max_steps=max_steps, save_steps=save_steps),
+        "warmup_steps": settings.warmup_ratio,
+        "max_length": settings.max_length,
+        "completion_only_loss": True,
+        "packing": packing,
+        **(trl_args or {}),
+    })
+    trainer = SFTTrainer(
+        model=str(model_path), args=args, train_dataset=Dataset.from_list(rows),
+        processing_class=load_tokenizer(model_path), peft_config=peft_config(lora),
+    )
+    return run_trainer(trainer, kind="sft", output_dir=output_dir, fp=fp, model_path=model_path,
+                       resume=resume, lora=lora, started=started)

@@ -1,0 +1,75 @@
+"""Tiny models for training tests: a 2-layer Llama and a byte-level BPE tokenizer built offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codistill.records import Problem
+
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<pad>"]
+
+
+def problems(n: int = 6) -> list[Problem]:
+    """Small, distinct Python problems."""
+    ops = [("add", "+"), ("sub", "-"), ("mul", "*"), ("maxi", "max"), ("mini", "min"), ("pow2", "**")]
+    out = []
+    for i in range(n):
+        name, _ = ops[i % len(ops)]
+        out.append(Problem(id=f"p{i}", question=f"Write a function {name}{i}(a, b) for two integers.",
+                           entry_point=f"{name}{i}"))
+    return out
+
+
+def solutions(n: int = 6) -> list[tuple[Problem, str, str]]:
+    """(problem, correct code, faulty code) triples for `problems(n)`."""
+    triples = []
+    for p in problems(n):
+        name = p.entry_point
+        triples.append((p, f"def {name}(a, b):\n    return a + b\n", f"def {name}(a, b):\n    return a - b\n"))
+    return triples
+
+
+def build_tiny(folder: Path, seed: int = 0, corpus: list[str] | None = None) -> Path:
+    """Save a tiny LlamaForCausalLM and its tokenizer (chat template included) into `folder`."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    from codistill.prompting import answer_text, solve_prompt
+
+    texts = list(corpus or [])
+    for p, good, bad in solutions(6):
+        texts += [solve_prompt(p), answer_text(good, "python"), answer_text(bad, "python")]
+    raw = Tokenizer(models.BPE(unk_token=None))
+    raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    raw.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=SPECIAL,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    raw.train_from_iterator(texts * 3, trainer=trainer)
+    tok = PreTrainedTokenizerFast(tokenizer_object=raw, eos_token="<|im_end|>", pad_token="<pad>",
+                                  bos_token="<|endoftext|>")
+    tok.chat_template = CHAT_TEMPLATE
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+                         eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
+                         bos_token_id=tok.bos_token_id, tie_word_embeddings=True)
+    model = LlamaForCausalLM(config)
+    model.generation_config.eos_token_id = tok.eos_token_id
+    model.generation_config.pad_token_id = tok.pad_token_id
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny model folder shared by the session's tests (read-only: trainers write elsewhere)."""
+    return build_tiny(tmp_path_factory.mktemp("tiny") / "model")
