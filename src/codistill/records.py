@@ -81,3 +81,8 @@ class Sample(Record):
     status: str | None = None
     passed: bool | None = None
     index: int = 0  # which of the n samples
+    raw: str = ""  # the model's whole answer (completion: before the cut at stop sequences)
+    program: str = ""  # the candidate source the sandbox ran (tests are added by the sandbox)
+    message: str = ""  # the verdict's one-line reason
+    tokens: int = 0  # generated tokens
+    seconds: float = 0.0  # this sample's share of generation time (0 when it came from cache)

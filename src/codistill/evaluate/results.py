@@ -1,0 +1,167 @@
+"""What an evaluation produced: pass@k, per-task results, counts; saved as JSON, shown as a table."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from codistill.evaluate.passk import mean_pass_at_k
+from codistill.records import Sample
+
+RESULTS_FILE = "results.json"
+
+
+@dataclass
+class TaskResult:
+    """One task: how many samples, how many passed, each sample's status in index order."""
+
+    task_id: str
+    n: int
+    correct: int
+    statuses: list[str]
+    judge_score: float | None = None
+
+    @property
+    def pass_rate(self) -> float:
+        """Fraction of this task's samples that passed (its pass@1 estimate)."""
+        return self.correct / self.n if self.n else 0.0
+
+
+@dataclass
+class EvalResult:
+    """One model (or samples file) on one benchmark."""
+
+    benchmark: str
+    model: str
+    n: int
+    pass_at_k: dict[str, float]
+    per_task: list[TaskResult]
+    status_counts: dict[str, int]
+    language: str = "python"
+    mode: str = "chat"
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_new_tokens: int = 512
+    wall_s: float = 0.0  # this invocation, generation and execution (a resumed run: the last leg)
+    generation_s: float = 0.0  # model time summed over every sample's generation, across resumes
+    generation_tokens: int = 0
+    judge: dict[str, Any] | None = None
+    created: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    version: int = 1
+
+    @property
+    def tasks(self) -> int:
+        """How many tasks were scored."""
+        return len(self.per_task)
+
+    @property
+    def pass1(self) -> float:
+        """pass@1 (the mean per-task pass rate, defined for every n)."""
+        return self.pass_at_k.get("pass@1", 0.0)
+
+    @property
+    def passed_tasks(self) -> int:
+        """Tasks with at least one passing sample."""
+        return sum(t.correct > 0 for t in self.per_task)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (with the derived task count)."""
+        data = asdict(self)
+        data["tasks"] = self.tasks
+        return data
+
+    def to_json(self) -> str:
+        """The results JSON text."""
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvalResult:
+        """Inverse of `to_dict`."""
+        data = {k: v for k, v in data.items() if k != "tasks"}
+        data["per_task"] = [TaskResult(**t) for t in data.get("per_task", [])]
+        return cls(**data)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the JSON atomically; a folder gets results.json inside it."""
+        path = Path(path)
+        if path.is_dir() or not path.suffix:
+            path = path / RESULTS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(self.to_json() + "\n")
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> EvalResult:
+        """Read a results JSON (or the results.json in a folder)."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / RESULTS_FILE
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no results file (run `codistill eval` first)")
+        try:
+            return cls.from_dict(json.loads(path.read_text()))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{path}: not a codistill results file ({exc})") from None
+
+    def table(self) -> Table:
+        """A readable summary for the terminal."""
+        return results_table([self])
+
+
+def build_result(benchmark: str, model: str, task_ids: Sequence[str], samples: Iterable[Sample],
+                 *, ks: Sequence[int] = (1, 10, 100), **fields: Any) -> EvalResult:
+    """Aggregate scored samples into per-task results and pass@k, tasks in `task_ids` order."""
+    by_task: dict[str, dict[int, Sample]] = {t: {} for t in task_ids}
+    tokens, seconds = 0, 0.0
+    for sample in samples:
+        if sample.task_id in by_task and sample.status is not None:
+            by_task[sample.task_id][sample.index] = sample
+    per_task = []
+    for task_id, found in by_task.items():
+        if not found:
+            continue
+        ordered = [found[i] for i in sorted(found)]
+        tokens += sum(s.tokens for s in ordered)
+        seconds += sum(s.seconds for s in ordered)
+        per_task.append(TaskResult(task_id, len(ordered), sum(bool(s.passed) for s in ordered),
+                                   [s.status or "" for s in ordered]))
+    counts = Counter(status for t in per_task for status in t.statuses)
+    n = max((t.n for t in per_task), default=0)
+    return EvalResult(
+        benchmark=benchmark, model=model, n=n,
+        pass_at_k=mean_pass_at_k([(t.n, t.correct) for t in per_task], ks),
+        per_task=per_task, status_counts=dict(sorted(counts.items())),
+        generation_tokens=tokens, generation_s=round(seconds, 3), **fields,
+    )
+
+
+def results_table(results: Sequence[EvalResult], title: str = "Evaluation") -> Table:
+    """One row per evaluation: benchmark, model, tasks, pass@k, statuses, time, judge."""
+    ks = sorted({k for r in results for k in r.pass_at_k}, key=lambda k: int(k.split("@")[1]))
+    table = Table(title=title)
+    for name in ["benchmark", "language", "model", "tasks", "n", *ks, "statuses", "wall", "judge"]:
+        table.add_column(name, justify="right" if name in ks or name in ("tasks", "n") else "left")
+    for r in results:
+        statuses = ", ".join(f"{k} {v}" for k, v in sorted(r.status_counts.items(),
+                                                             key=lambda kv: -kv[1]))
+        judge = "-"
+        if r.judge:
+            mean = r.judge.get("mean")
+            judge = (f"{mean:.2f}/6" if mean is not None else "n/a") + (
+                f" ({r.judge.get('unparsed', 0)} unparsed)" if r.judge.get("unparsed") else "")
+        table.add_row(
+            r.benchmark, r.language, r.model, str(r.tasks), str(r.n),
+            *[f"{100 * r.pass_at_k[k]:.1f}%" if k in r.pass_at_k else "-" for k in ks],
+            statuses, f"{r.wall_s:.0f}s", judge,
+        )
+    return table
