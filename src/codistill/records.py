@@ -86,3 +86,25 @@ class Sample(Record):
     message: str = ""  # the verdict's one-line reason
     tokens: int = 0  # generated tokens
     seconds: float = 0.0  # this sample's share of generation time (0 when it came from cache)
+
+
+class Taught(Record):
+    """Stage I's result for one question: its verified solutions, and whether it is usable.
+
+    `problem` carries teacher-written tests when the question had none. A question is kept
+    when it has a verified correct solution; `split` says whether it trains SFT or DPO.
+    """
+
+    problem: Problem
+    split: Literal["sft", "dpo"]
+    kept: bool
+    reason: str = ""  # why the question was dropped
+    solutions: list[Solution] = Field(default_factory=list)
+
+    def correct(self) -> Solution | None:
+        """The verified correct solution, if any."""
+        return next((s for s in self.solutions if s.kind == "correct" and s.kept), None)
+
+    def faulty(self) -> list[Solution]:
+        """The verified faulty solutions."""
+        return [s for s in self.solutions if s.kind == "faulty" and s.kept]
