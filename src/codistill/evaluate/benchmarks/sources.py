@@ -5,8 +5,11 @@ from __future__ import annotations
 import glob
 import gzip
 import json
+import os
+import socket
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from codistill import paths
 
@@ -83,6 +86,14 @@ def _read_hub(name: str, split: str) -> list[dict[str, Any]]:
             f"{name!r} is neither an existing file nor a hub dataset (write owner/name or "
             "owner/name#config)"
         )
+    offline = any(os.environ.get(v, "") not in ("", "0") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    if not offline and not hub_reachable():
+        # The hub client retries for ~30 s before giving up; a failed DNS lookup says it all.
+        raise BenchmarkError(
+            f"hub dataset {name!r} needs the Hugging Face hub, which is unreachable from here; "
+            f"download the file and pass its path, or put it in {benchmarks_dir()} "
+            "(set HF_HUB_OFFLINE=1 to use a populated Hugging Face cache)"
+        )
     try:
         import datasets
 
@@ -94,6 +105,16 @@ def _read_hub(name: str, split: str) -> list[dict[str, Any]]:
             f"{benchmarks_dir()}"
         ) from None
     return [dict(row) for row in data]
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """True when the hub's host name resolves and accepts a connection."""
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or ""
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def need(row: dict[str, Any], fields: tuple[str, ...], where: str) -> None:

@@ -1,0 +1,78 @@
+"""`codistill compare RUN_A RUN_B`: is B better than A? Paired per-task statistics.
+
+    codistill compare evals/embedded_student evals/runs_x_student --json
+
+RUN_A and RUN_B are results.json files, evaluation folders, or `codistill eval` output folders
+holding one folder per benchmark (then every benchmark both have is compared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from codistill.evaluate.compare import Comparison, compare_results
+from codistill.evaluate.results import RESULTS_FILE, EvalResult
+
+console = Console(stderr=True)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `codistill compare`."""
+    parser.add_argument("run_a", type=Path, help="baseline: results.json or an evaluation folder")
+    parser.add_argument("run_b", type=Path, help="candidate: results.json or an evaluation folder")
+    parser.add_argument("--boot", type=int, default=10_000, help="bootstrap resamples (default 10000)")
+    parser.add_argument("--confidence", type=float, default=0.95, help="CI level (default 0.95)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--json", action="store_true", help="print JSON on stdout")
+
+
+def collect(path: Path) -> dict[str, EvalResult]:
+    """Results under a path by benchmark: a results file, a folder with one, or a tree of them."""
+    if path.is_file():
+        result = EvalResult.load(path)
+        return {result.benchmark: result}
+    if (path / RESULTS_FILE).is_file():
+        result = EvalResult.load(path / RESULTS_FILE)
+        return {result.benchmark: result}
+    found = {}
+    for file in sorted(path.glob(f"*/{RESULTS_FILE}")) if path.is_dir() else []:
+        result = EvalResult.load(file)
+        found[result.benchmark] = result
+    if not found:
+        raise FileNotFoundError(f"{path}: no {RESULTS_FILE} here or one level below "
+                                "(run `codistill eval --output DIR` first)")
+    return found
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compare every benchmark both runs evaluated."""
+    try:
+        if not 0 < args.confidence < 1:
+            raise ValueError(f"--confidence must be between 0 and 1, got {args.confidence}")
+        a, b = collect(args.run_a), collect(args.run_b)
+        shared = [name for name in a if name in b]
+        if not shared and len(a) == 1 and len(b) == 1:
+            shared = [next(iter(a))]  # one result each: compare them even if names differ
+            b = {shared[0]: next(iter(b.values()))}
+        if not shared:
+            raise ValueError(f"no benchmark in both runs (A: {', '.join(a)}; B: {', '.join(b)})")
+        comparisons: list[Comparison] = [
+            compare_results(a[name], b[name], n_boot=args.boot, confidence=args.confidence,
+                            seed=args.seed) for name in shared]
+    except (ValueError, FileNotFoundError) as exc:
+        console.print(f"[red]codistill compare: {exc}[/red]", highlight=False)
+        return 2
+    if args.json:
+        payload = [c.to_dict() for c in comparisons]
+        print(json.dumps(payload[0] if len(payload) == 1 else {"comparisons": payload}, indent=2))
+        return 0
+    out = Console()
+    for comparison in comparisons:
+        out.print(comparison.table())
+        for warning in comparison.warnings:
+            console.print(f"[yellow]warning: {warning}[/yellow]", highlight=False)
+    return 0

@@ -1,0 +1,158 @@
+"""`codistill eval`: a model (or a samples file) on benchmarks; pass@k, a table, JSON and a plot.
+
+    codistill eval --model embedded:student --benchmark humaneval
+    codistill eval --model openai:http://localhost:8000/v1#qwen --benchmark humaneval,mbpp --n 10
+    codistill eval --samples samples.jsonl --benchmark humaneval --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from codistill.evaluate import (
+    BenchmarkError,
+    EvalError,
+    EvalResult,
+    evaluate_model,
+    read_samples_file,
+    results_table,
+    score_samples,
+)
+from codistill.evaluate.plot import plot_pass1
+from codistill.models.base import ModelError
+from codistill.sandbox.types import Limits
+
+console = Console(stderr=True)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `codistill eval`."""
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--model", metavar="SPEC",
+                      help="model spec: embedded:student, hf:<id or folder>, a folder, "
+                           "openai:http://host:port/v1#model (docs/models.md)")
+    what.add_argument("--samples", metavar="FILE", type=Path,
+                      help="score a human-eval samples file ({task_id, completion} per line); no model")
+    parser.add_argument("--benchmark", required=True, metavar="NAME[,NAME]",
+                        help="humaneval, mbpp, humaneval+, mbpp+, humaneval-<lang>, "
+                             "multipl-e:<file or config>, jsonl:<file>; comma-separated for several")
+    parser.add_argument("--n", type=int, default=1,
+                        help="samples per task: 1 = greedy pass@1; more = sampled at --temperature")
+    parser.add_argument("--temperature", type=float, default=0.2, help="for n > 1 (default 0.2)")
+    parser.add_argument("--top-p", type=float, default=0.95, help="for n > 1 (default 0.95)")
+    parser.add_argument("--max-new-tokens", type=int, default=512, help="default 512")
+    parser.add_argument("--mode", choices=("auto", "chat", "completion"), default="auto",
+                        help="chat template (instruct models) or plain completion (base models); "
+                             "auto: chat unless the tokenizer has no chat template")
+    parser.add_argument("--ks", default="1,10,100", help="pass@k values to report, k <= n only")
+    parser.add_argument("--limit", type=int, metavar="K", help="only the first K tasks of each benchmark")
+    parser.add_argument("--output", type=Path, metavar="DIR",
+                        help="results folder (default evals/<model>; with --samples: next to FILE)")
+    parser.add_argument("--judge", metavar="SPEC", help="also grade answers with the 6-point rubric judge")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per program run (default 10)")
+    parser.add_argument("--workers", type=int, help="sandbox processes in parallel (default: CPU count)")
+    parser.add_argument("--dtype", default="auto", help="auto, bf16, fp16 or fp32 (local models)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda (local models)")
+    parser.add_argument("--batch-size", type=int, default=8, help="rows per forward pass (local models)")
+    parser.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
+    parser.add_argument("--no-plot", action="store_true", help="skip the pass@1 PNG")
+
+
+def slug(text: str) -> str:
+    """A file-name-safe version of a model spec or benchmark name."""
+    return re.sub(r"[^A-Za-z0-9._+-]+", "_", text).strip("_.")[:80] or "x"
+
+
+def summary(result: EvalResult, folder: Path | None) -> dict[str, Any]:
+    """The machine-readable summary of one evaluation."""
+    return {
+        "benchmark": result.benchmark, "language": result.language, "model": result.model,
+        "mode": result.mode, "tasks": result.tasks, "n": result.n,
+        **result.pass_at_k, "pass_at_k": result.pass_at_k,
+        "passed_tasks": result.passed_tasks, "status_counts": result.status_counts,
+        "wall_s": result.wall_s, "generation_s": result.generation_s,
+        "generation_tokens": result.generation_tokens, "judge": result.judge,
+        "results": str(folder / "results.json") if folder else None,
+    }
+
+
+def _ks(text: str) -> tuple[int, ...]:
+    try:
+        ks = tuple(int(k) for k in text.split(",") if k.strip())
+    except ValueError:
+        raise EvalError(f"--ks must be comma-separated integers, got {text!r}") from None
+    if not ks or min(ks) < 1:
+        raise EvalError(f"--ks needs positive integers, got {text!r}")
+    return ks
+
+
+def _evaluate(args: argparse.Namespace, names: list[str], ks: tuple[int, ...],
+              limits: Limits) -> tuple[list[EvalResult], list[Path], Path]:
+    from codistill.models.spec import load_generator
+
+    root = args.output or Path("evals") / slug(args.model)
+    generator = load_generator(args.model, dtype=args.dtype, device=args.device,
+                               batch_size=args.batch_size)
+    judge = load_generator(args.judge, dtype=args.dtype, device=args.device,
+                           batch_size=args.batch_size) if args.judge else None
+    results, folders = [], []
+    try:
+        for name in names:
+            folder = root / slug(name)
+            results.append(evaluate_model(
+                generator, name, out_dir=folder, n=args.n, temperature=args.temperature,
+                top_p=args.top_p, max_new_tokens=args.max_new_tokens, mode=args.mode,
+                limits=limits, ks=ks, progress=True, limit=args.limit, judge=judge,
+                workers=args.workers))
+            folders.append(folder)
+    finally:
+        generator.close()
+        if judge is not None:
+            judge.close()
+    return results, folders, root
+
+
+def _score(args: argparse.Namespace, names: list[str], ks: tuple[int, ...],
+           limits: Limits) -> tuple[list[EvalResult], list[Path], Path]:
+    if len(names) != 1:
+        raise EvalError("--samples scores one benchmark at a time; give a single --benchmark")
+    samples = read_samples_file(args.samples)
+    root = args.output or args.samples.with_name(args.samples.name.split(".")[0] + "-eval")
+    result = score_samples(names[0], samples, out_dir=root, limits=limits, ks=ks, progress=True,
+                           model=f"samples:{args.samples.name}", workers=args.workers)
+    return [result], [root], root
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate, print the table (or JSON), save results and the plot."""
+    names = [n.strip() for n in args.benchmark.split(",") if n.strip()]
+    try:
+        if args.n < 1:
+            raise EvalError(f"--n must be >= 1, got {args.n}")
+        ks = _ks(args.ks)
+        limits = Limits(timeout_s=args.timeout)
+        run_one = _score if args.samples else _evaluate
+        results, folders, root = run_one(args, names, ks, limits)
+    except (BenchmarkError, EvalError, ModelError, FileNotFoundError) as exc:
+        console.print(f"[red]codistill eval: {exc}[/red]", highlight=False)
+        return 2
+    if not args.no_plot:
+        plot_pass1(results, root / "pass1.png", title=f"pass@1: {results[0].model}")
+    summaries = [summary(r, f) for r, f in zip(results, folders, strict=True)]
+    (root / "summary.json").write_text(json.dumps(summaries, indent=2) + "\n")
+    if args.json:
+        print(json.dumps(summaries[0] if len(summaries) == 1 else {"evaluations": summaries},
+                         indent=2))
+    else:
+        Console().print(results_table(results))
+        console.print(f"results in {root}", highlight=False)
+    if any(r.tasks == 0 for r in results):
+        console.print("[yellow]some benchmark had no scored task[/yellow]")
+        return 1
+    return 0
