@@ -65,3 +65,23 @@ def solve_request(problem: Problem, system: str | None = None) -> Request:
 def answer_text(code: str, language: str) -> str:
     """The assistant message a model is trained to give: the code in one fenced block."""
     return f"```{FENCES[language]}\n{code.strip()}\n```"
+
+
+# How tests are written for each language (docs/sandbox.md), phrased for a model writing them.
+TEST_CONVENTIONS = {
+    "python": "Write a Python function `def check(candidate):` that calls `candidate(...)` (the "
+              "function under test) in `assert` statements, e.g. `assert candidate(2, 3) == 5`.",
+    "javascript": 'Start with `const assert = require("node:assert");` and then call the function '
+                  "by name in `assert.deepStrictEqual(actual, expected);` statements.",
+    "typescript": 'Start with `declare var require: any;` and `const assert = require("node:assert");`'
+                  " and then call the function by name in `assert.deepStrictEqual(actual, expected);`.",
+    "java": "Write `public class Main { public static void main(String[] args) { ... } }` that calls "
+            "the static method on `Solution` and throws `new AssertionError(...)` on a wrong result.",
+    "c": "Write `#include <assert.h>` (and any headers you need) and an `int main(void)` that calls "
+         "the function in `assert(...)` statements and returns 0.",
+    "cpp": "Write `#include <cassert>` (and any headers you need) and an `int main()` that calls the "
+           "function in `assert(...)` statements and returns 0.",
+    "go": "Write `package main`, your imports, and a `func main()` that calls the function and "
+          'calls `panic("...")` on a wrong result.',
+    "rust": "Write a `fn main()` that calls the function in `assert_eq!(actual, expected);` statements.",
+}
