@@ -64,9 +64,11 @@ class Answer(Record):
 
     problem_id: str
     code: str
-    status: str  # sandbox Status value
+    status: str  # sandbox Status value ("skipped" when execution feedback is ablated)
     passed: bool
     environment_error: bool = False
+    message: str = ""  # the sandbox's one-line reason, e.g. the failing assertion
+    failed_test: str | None = None
     judge_score: float | None = None  # 0..6 rubric, None when unparseable or disabled
     judge_raw: str = ""
     bucket: Literal["easy", "medium", "hard", "excluded"] = "hard"
