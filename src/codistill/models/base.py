@@ -137,3 +137,20 @@ class Generator(abc.ABC):
 
 class ModelError(RuntimeError):
     """A model could not be reached or loaded; the message says what to change."""
+
+
+class GenerationFailed(ModelError):
+    """Generation stopped part way; `partial[i]` holds request i's result when it finished.
+
+    Callers that store results (the request cache, stage writers) keep the finished ones, so a
+    failure late in a long batch loses nothing already computed.
+    """
+
+    def __init__(self, message: str, partial: list[Generation | None]) -> None:
+        super().__init__(message)
+        self.partial = partial
+
+    @property
+    def finished(self) -> int:
+        """How many requests finished before the failure."""
+        return sum(g is not None for g in self.partial)
