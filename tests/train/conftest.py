@@ -73,3 +73,25 @@ def build_tiny(folder: Path, seed: int = 0, corpus: list[str] | None = None) -> 
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny model folder shared by the session's tests (read-only: trainers write elsewhere)."""
     return build_tiny(tmp_path_factory.mktemp("tiny") / "model")
+
+
+def answer_logprob(model_dir: Path, prompt: list[dict], answer: list[dict]) -> float:
+    """Sum of log-probabilities the model gives `answer` after `prompt` (through the chat template)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    start = len(tok.apply_chat_template(prompt, add_generation_prompt=True, return_dict=False))
+    ids = tok.apply_chat_template(prompt + answer, return_dict=False)
+    with torch.no_grad():
+        logits = model(torch.tensor([ids])).logits[0].float()
+    logps = torch.log_softmax(logits[:-1], dim=-1).gather(1, torch.tensor(ids[1:])[:, None])[:, 0]
+    return float(logps[start - 1:].sum())
+
+
+def weights(model_dir: Path) -> dict:
+    """The saved tensors of a model folder."""
+    from safetensors.torch import load_file
+
+    return load_file(str(model_dir / "model.safetensors"))

@@ -199,12 +199,15 @@ def load_tokenizer(model_path: str | Path) -> PreTrainedTokenizerBase:
     from transformers import AutoTokenizer
 
     path = Path(model_path)
-    if not (path / "config.json").is_file():
+    if path.is_dir() and not (path / "config.json").is_file():
         raise TrainError(f"{path} is not a model folder (no config.json); pass a transformers model folder "
-                         "(e.g. the one `codistill models prepare student` prints)")
-    tokenizer = AutoTokenizer.from_pretrained(path)
+                         "(e.g. the one `codistill models prepare student` prints) or a hub id")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(model_path))
+    except OSError as exc:
+        raise TrainError(f"cannot load a tokenizer from {model_path}: {exc}") from None
     if not tokenizer.chat_template:
-        raise TrainError(f"the tokenizer in {path} has no chat template; training rows are chat messages, "
+        raise TrainError(f"the tokenizer of {model_path} has no chat template; training rows are chat messages, "
                          "so use an instruct model or add a chat_template to tokenizer_config.json")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -231,6 +234,7 @@ def run_trainer(
     if is_main_process():
         if lora is not None and lora.enabled:
             _merge_adapter(model_path, staging)
+        (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle; the folder stays plain
         if model_dir.exists():
             shutil.rmtree(model_dir)
         os.replace(staging, model_dir)
