@@ -67,10 +67,17 @@ def mbpp_problem(row: dict[str, Any], where: str) -> Problem:
     )
 
 
+def _number(task_id: object) -> int:
+    try:
+        return int(str(task_id))
+    except ValueError:
+        return -1
+
+
 def load_mbpp(source: str | None = None) -> list[Problem]:
     """Sanitized MBPP's test split from a local file, the benchmarks folder, or the hub."""
     where = source or find_local("sanitized-mbpp*.json*", "mbpp*.json*") or HUB
     rows = read_rows(where)
-    in_split = [r for r in rows if int(r.get("task_id", -1)) in TEST_SPLIT]
+    in_split = [r for r in rows if _number(r.get("task_id")) in TEST_SPLIT]
     rows = in_split or rows
     return [mbpp_problem(r, f"{where} row {i + 1}") for i, r in enumerate(rows)]

@@ -1,0 +1,116 @@
+"""`codistill eval`, `compare` and `decontam` as a user runs them: real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codistill.evaluate import load_benchmark
+
+HE = load_benchmark("humaneval")
+
+
+def codistill(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "codistill.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def write_samples(path: Path, rows: list[tuple[str, str]]) -> Path:
+    path.write_text("".join(json.dumps({"task_id": t, "completion": c}) + "\n" for t, c in rows))
+    return path
+
+
+def canonical(i: int) -> str:
+    return HE[i].reference[len(HE[i].prompt):]
+
+
+def test_eval_samples_json(tmp_path: Path) -> None:
+    samples = write_samples(tmp_path / "samples.jsonl",
+                            [(HE[0].id, canonical(0)), (HE[1].id, "    return []\n"),
+                             (HE[2].id, canonical(2)), (HE[3].id, canonical(3))])
+    done = codistill("eval", "--benchmark", "humaneval", "--samples", str(samples), "--json",
+                     cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["pass@1"] == 0.75 and summary["tasks"] == 4 and summary["n"] == 1
+    assert summary["status_counts"] == {"failed": 1, "passed": 3}
+    folder = tmp_path / "samples-eval"
+    assert json.loads((folder / "results.json").read_text())["pass_at_k"] == {"pass@1": 0.75}
+    assert (folder / "pass1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_eval_samples_table_and_unknown_tasks(tmp_path: Path) -> None:
+    samples = write_samples(tmp_path / "s.jsonl", [(HE[0].id, canonical(0))])
+    done = codistill("eval", "--benchmark", "humaneval", "--samples", str(samples),
+                     "--output", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 0 and "pass@1" in done.stdout and "100.0%" in done.stdout
+    bad = write_samples(tmp_path / "bad.jsonl", [("HumanEval/0", "x"), ("HumanEval/777", "x")])
+    done = codistill("eval", "--benchmark", "humaneval", "--samples", str(bad), cwd=tmp_path)
+    assert done.returncode == 2 and "HumanEval/777" in done.stderr
+
+
+def test_eval_unknown_benchmark_lists_known(tmp_path: Path) -> None:
+    samples = write_samples(tmp_path / "s.jsonl", [(HE[0].id, canonical(0))])
+    done = codistill("eval", "--benchmark", "humanevl", "--samples", str(samples), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "unknown benchmark 'humanevl'" in done.stderr and "mbpp+" in done.stderr
+
+
+def test_eval_a_scripted_model_then_compare(tmp_path: Path) -> None:
+    # A fake model script (models' `fake:` spec): task 0 right, tasks 1-2 wrong; a better one
+    # gets all three right. Then `compare` says which is better.
+    def script(path: Path, right: set[int]) -> Path:
+        rules = [{"match": f"def {HE[i].entry_point}(",
+                  "reply": f"```python\n{HE[i].reference}```" if i in right else
+                           f"```python\ndef {HE[i].entry_point}(*a):\n    return 0\n```"}
+                 for i in range(3)]
+        path.write_text(json.dumps({"rules": rules}))
+        return path
+
+    runs = {}
+    for label, right in (("weak", {0}), ("strong", {0, 1, 2})):
+        out = tmp_path / label
+        done = codistill("eval", "--model", f"fake:{script(tmp_path / f'{label}.json', right)}",
+                         "--benchmark", "humaneval", "--limit", "3", "--output", str(out), "--json",
+                         cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        runs[label] = json.loads(done.stdout)
+        assert (out / "humaneval" / "samples.jsonl").is_file() and (out / "pass1.png").is_file()
+    assert runs["weak"]["pass@1"] == pytest.approx(1 / 3) and runs["strong"]["pass@1"] == 1.0
+
+    done = codistill("compare", str(tmp_path / "weak"), str(tmp_path / "strong"), "--json",
+                     cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    comparison = json.loads(done.stdout)
+    assert comparison["tasks"] == 3 and comparison["wins"] == 2 and comparison["losses"] == 0
+    assert comparison["mean_diff"] == pytest.approx(2 / 3)
+    table = codistill("compare", str(tmp_path / "weak"), str(tmp_path / "strong"), cwd=tmp_path)
+    assert "Wilcoxon" in table.stdout and "bootstrap CI" in table.stdout
+
+
+def test_decontam_lists_matches_and_writes_clean_rows(tmp_path: Path) -> None:
+    data = tmp_path / "train.jsonl"
+    rows = [{"id": "a", "question": HE[5].prompt, "tests": ""},
+            {"id": "b", "question": "Compute the weighted checksum digit of a twelve digit barcode "
+                                    "string, weights alternating three and one from the right."},
+            {"messages": [{"role": "user", "content": "hi"},
+                          {"role": "assistant", "content": HE[9].prompt + "    pass\n"}]}]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    done = codistill("decontam", str(data), "--benchmarks", "humaneval", "--json",
+                     "--write-clean", str(tmp_path / "clean.jsonl"), cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["rows"] == 3 and report["matched"] == 2
+    assert [(m["line"], m["task_id"]) for m in report["matches"]] == [(1, HE[5].id), (3, HE[9].id)]
+    assert report["matches"][1]["checked"] == "messages.1.content"
+    clean = [json.loads(line) for line in (tmp_path / "clean.jsonl").read_text().splitlines()]
+    assert [r.get("id") for r in clean] == ["b"]
+    ok = codistill("decontam", str(tmp_path / "clean.jsonl"), "--benchmarks", "humaneval",
+                   cwd=tmp_path)
+    assert ok.returncode == 0 and "0 of 1 rows" in ok.stdout
