@@ -1,0 +1,27 @@
+"""`codistill run`: the distillation cycles from a config, resumable."""
+
+from __future__ import annotations
+
+import argparse
+
+from codistill.commands._common import add_config_arguments, config_from_args, friendly
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `codistill run`."""
+    add_config_arguments(parser, required=True)
+    parser.add_argument("--force", action="store_true",
+                        help="redo stages whose configuration changed (and every later stage)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run or resume the configured distillation."""
+
+    def go() -> int:
+        from codistill.stages.cycle import run_cycles
+
+        config = config_from_args(args)
+        run_cycles(config, force=args.force)
+        return 0
+
+    return int(friendly(go))

@@ -1,0 +1,259 @@
+"""`codistill run`: SODA's self-paced cycle (or AKD's adversarial variant), end to end, resumable.
+
+cycle-0/eval                       the student before any training
+cycle-k/teach -> build -> train -> examine -> curriculum -> eval     for k = 1..cycles
+
+Every stage writes its records as it goes into runs/<name>/cycle-k/<stage>.jsonl and is marked
+done in the manifest with its stats; a rerun skips what is done and resumes what is not.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from codistill.config import RunConfig, dump_config
+from codistill.records import Answer, Problem, Taught
+from codistill.roles import open_cache, role_generator, trainable_path
+from codistill.sandbox import Limits
+from codistill.stages.pool import build_rows, load_seed_pool
+from codistill.store import RunStore, Stage
+
+
+def _sub(config: RunConfig, *keys: str) -> dict[str, Any]:
+    """The config values a stage depends on, for its fingerprint."""
+    data = dump_config(config)
+    out: dict[str, Any] = {}
+    for key in keys:
+        node: Any = data
+        for part in key.split("."):
+            node = node[part]
+        out[key] = node
+    return out
+
+
+class CycleRunner:
+    """Runs the configured cycles over one run folder."""
+
+    def __init__(self, config: RunConfig, *, force: bool = False,
+                 console: Console | None = None) -> None:
+        self.config = config
+        self.console = console or Console(stderr=True)
+        self.store = RunStore(config.run_dir, config=dump_config(config), force=force)
+        self.cache = open_cache(config)
+        self.limits = Limits(timeout_s=config.sandbox.timeout_s, memory_mb=config.sandbox.memory_mb)
+        self.teacher = role_generator(config.models.teacher, config, self.cache)
+        self.judge = (role_generator(config.models.judge, config, self.cache)
+                      if config.models.judge else self.teacher)
+        self.timings: dict[str, float] = {}
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _bar(self, label: str, total: int) -> Iterator[Callable[[int], None]]:
+        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn())
+        with Progress(*columns, console=self.console, transient=False) as bar:
+            task = bar.add_task(label, total=total)
+            yield lambda n: bar.advance(task, n)
+
+    def _stage(self, name: str, cycle: int, *keys: str, upstream: Stage | None = None) -> Stage:
+        depends = _sub(self.config, *keys)
+        if upstream is not None:
+            depends["upstream"] = upstream.entry["fingerprint"]
+        return self.store.stage(name, cycle, depends=depends)
+
+    def _finish(self, stage: Stage, started: float, **stats: Any) -> None:
+        seconds = round(time.perf_counter() - started, 2)
+        self.timings[stage.key] = seconds
+        stage.finish(seconds=seconds, **stats)
+
+    # -- stages -------------------------------------------------------------------------------
+
+    def evaluate(self, cycle: int, student_spec: str, upstream: Stage | None) -> Stage:
+        """pass@k of the current student on the configured benchmarks."""
+        from codistill.evaluate import evaluate_model
+
+        stage = self._stage("eval", cycle, "eval", "sandbox", "models.dtype", upstream=upstream)
+        if stage.done:
+            return stage
+        started = time.perf_counter()
+        student = role_generator(student_spec, self.config, self.cache)
+        ev = self.config.eval
+        results = {}
+        for bench in ev.benchmarks:
+            self.console.print(f"[cyan]cycle {cycle}: evaluating the student on {bench}")
+            result = evaluate_model(student, bench, out_dir=stage.dir / bench.replace(":", "_"),
+                                    n=ev.n, temperature=ev.temperature, top_p=ev.top_p,
+                                    max_new_tokens=ev.max_new_tokens, limits=self.limits,
+                                    limit=ev.limit, cache=self.cache,
+                                    workers=self.config.sandbox.workers)
+            results[bench] = result.pass_at_k
+            with stage.appender() as out:
+                out.write({"id": bench, "pass_at_k": result.pass_at_k, "model": student_spec,
+                           "tasks": len(result.per_task)})
+        student.close()
+        self._finish(stage, started, pass_at_k=results, student=student_spec)
+        return stage
+
+    def teach(self, cycle: int, pool: list[Problem],
+              upstream: Stage | None) -> tuple[Stage, list[Taught]]:
+        """Stage I: verified correct and faulty solutions for the pool."""
+        from codistill.stages.teach import teach_stage
+
+        stage = self._stage("teach", cycle, "models.teacher", "models.dtype", "teach", "sandbox",
+                            "seed", upstream=upstream)
+        done = {row["problem"]["id"] for row in stage.rows()}
+        if not stage.done:
+            started = time.perf_counter()
+            todo = len([p for p in pool if p.id not in done])
+            with self._bar(f"cycle {cycle} teach", todo) as advance, stage.appender() as out:
+                _, stats = teach_stage(pool, self.teacher, self.config.teach, limits=self.limits,
+                                       seed=self.config.seed + cycle, out=out, done=done,
+                                       workers=self.config.sandbox.workers, progress=advance)
+            self._finish(stage, started, counts=stats.counts, fault_types=stats.fault_types,
+                         teacher_tokens=stats.teacher_tokens)
+        return stage, stage.records(Taught)
+
+    def train(self, cycle: int, taught: list[Taught], student_path: Path | str,
+              upstream: Stage) -> tuple[Stage, Path]:
+        """SFT on correct solutions, then DPO on (correct, faulty) pairs; a checkpoint per cycle."""
+        from codistill.train import export_datasets, train_dpo, train_sft
+
+        stage = self._stage("train", cycle, "train", "ablation.no_fault_learning",
+                            "models.student", upstream=upstream)
+        if stage.done:
+            return stage, Path(stage.entry["stats"]["model_dir"])
+        started = time.perf_counter()
+        sft, dpo = build_rows(taught, no_fault_learning=self.config.ablation.no_fault_learning)
+        exports = export_datasets(sft, dpo, stage.dir / "data")
+        t = self.config.train
+        seed = t.seed if t.seed is not None else self.config.seed
+        lora = t.lora if t.lora.enabled else None
+        stats: dict[str, Any] = {"sft_rows": len(sft), "dpo_rows": len(dpo),
+                                 "exports": {k: str(v) for k, v in exports.items()}}
+        model_dir = Path(student_path)
+        if sft:
+            result = train_sft(student_path, sft, stage.dir / "sft", t.sft, lora=lora, seed=seed,
+                               device=self.config.models.device)
+            model_dir = result.model_dir
+            stats["sft"] = {"steps": result.steps, "loss": result.train_loss,
+                            "seconds": result.seconds}
+        if dpo:
+            result = train_dpo(model_dir, dpo, stage.dir / "dpo", t.dpo, lora=lora, seed=seed,
+                               device=self.config.models.device)
+            model_dir = result.model_dir
+            stats["dpo"] = {"steps": result.steps, "loss": result.train_loss,
+                            "seconds": result.seconds, "metrics": result.metrics}
+        stats["model_dir"] = str(model_dir)
+        self._finish(stage, started, **stats)
+        return stage, model_dir
+
+    def examine(self, cycle: int, pool: list[Problem], student_spec: str,
+                upstream: Stage) -> tuple[Stage, list[Answer]]:
+        """Stage II: the trained student answers the pool; sandbox and judge score it."""
+        from codistill.stages.examine import examine_stage
+
+        stage = self._stage("examine", cycle, "examine", "ablation", "models.judge",
+                            "sandbox", upstream=upstream)
+        if not stage.done:
+            started = time.perf_counter()
+            done = stage.done_keys("problem_id")
+            student = role_generator(student_spec, self.config, self.cache)
+            todo = len([p for p in pool if p.id not in done])
+            with self._bar(f"cycle {cycle} examine", todo) as advance, stage.appender() as out:
+                _, stats = examine_stage(pool, student, self.judge, settings=self.config.examine,
+                                         ablation=self.config.ablation, limits=self.limits,
+                                         seed=self.config.seed, out=out, done=done,
+                                         workers=self.config.sandbox.workers, progress=advance)
+            student.close()
+            self._finish(stage, started, counts=stats.counts, student_tokens=stats.student_tokens,
+                         judge_unparsed=stats.judge_unparsed)
+        return stage, stage.records(Answer)
+
+    def curriculum(self, cycle: int, pool: list[Problem], answers: list[Answer],
+                   student_spec: str, upstream: Stage) -> tuple[Stage, list[Problem]]:
+        """Stage III: buckets, then new questions from the teacher (SODA) or the adversary (AKD)."""
+        from codistill.stages import adversary, curriculum
+
+        cfg = self.config
+        stage = self._stage("curriculum", cycle, "curriculum", "ablation", "models.teacher",
+                            "seed", upstream=upstream)
+        by_id = {p.id: p for p in pool}
+        if not stage.done:
+            started = time.perf_counter()
+            done = stage.done_keys("slot_id")
+            common = dict(settings=cfg.curriculum, limits=self.limits, seed=cfg.seed + cycle,
+                          cycle=cycle, pool=pool, done=done, workers=cfg.sandbox.workers)
+            with stage.appender() as out:
+                if cfg.curriculum.strategy == "akd":
+                    student = role_generator(student_spec, cfg, self.cache)
+                    result = adversary.adversary_stage(by_id, answers, self.teacher, student,
+                                                       out=out, **common)
+                    student.close()
+                else:
+                    ablation = cfg.ablation
+                    if cfg.curriculum.strategy == "random":
+                        ablation = ablation.model_copy(update={"no_difficulty": True})
+                    result = curriculum.curriculum_stage(by_id, answers, self.teacher,
+                                                         ablation=ablation, out=out, **common)
+            self._finish(stage, started, counts=result.counts, bucket_sizes=result.bucket_sizes,
+                         teacher_tokens=result.tokens)
+        new = [Problem.model_validate(row["problem"]) for row in stage.rows()
+               if row.get("kept") and row.get("problem")]
+        return stage, new
+
+    # -- the whole run ------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        """All cycles; returns the manifest's stage entries."""
+        cfg = self.config
+        student_spec = cfg.models.student
+        student_path = trainable_path(student_spec)
+        pool = load_seed_pool(cfg)
+        self.console.print(f"[bold]codistill run[/] {cfg.name}: {len(pool)} seed questions, "
+                           f"{cfg.cycles} cycle(s), strategy {cfg.curriculum.strategy}")
+        upstream = self.evaluate(0, student_spec, None) if cfg.eval.before else None
+        for cycle in range(1, cfg.cycles + 1):
+            if not pool:
+                self.console.print(f"[yellow]cycle {cycle}: no questions left; stopping")
+                break
+            teach_stage, taught = self.teach(cycle, pool, upstream)
+            train_stage, model_dir = self.train(cycle, taught, student_path, teach_stage)
+            student_spec, student_path = str(model_dir), model_dir
+            exam_stage, answers = self.examine(cycle, pool, student_spec, train_stage)
+            cur_stage, pool = self.curriculum(cycle, pool, answers, student_spec, exam_stage)
+            upstream = self.evaluate(cycle, student_spec, cur_stage)
+        self._report()
+        return self.store.stages()
+
+    def _report(self) -> None:
+        try:
+            from codistill.report import build_report
+        except ImportError:
+            return
+        path = build_report(self.store.root)
+        self.console.print(f"[green]report: {path}")
+
+    def close(self) -> None:
+        """Release models and the run lock."""
+        self.teacher.close()
+        if self.judge is not self.teacher:
+            self.judge.close()
+        self.store.close()
+
+
+def run_cycles(config: RunConfig, *, force: bool = False) -> dict[str, Any]:
+    """Run (or resume) the configured distillation; returns the manifest's stage entries."""
+    runner = CycleRunner(config, force=force)
+    try:
+        return runner.run()
+    finally:
+        runner.close()
+

@@ -1,0 +1,102 @@
+"""Stage II, multi-view feedback: the student answers every question; the sandbox runs each
+answer and the judge grades it on the 6-point rubric.
+
+Environment problems (a missing third-party module, a missing toolchain) are recorded as such
+and excluded from the buckets, not held against the student.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from codistill.config import Ablation, Examine
+from codistill.evaluate.judge import judge_answers
+from codistill.extract import assemble_program, extract_code
+from codistill.jsonl import Appender
+from codistill.models.base import Generator, Sampling
+from codistill.prompting import solve_request
+from codistill.records import Answer, Problem
+from codistill.sandbox import Limits, Program, Status, run_all
+
+
+@dataclass
+class ExamineStats:
+    """Counts for the run report."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    student_tokens: int = 0
+    judge_unparsed: int = 0
+    seconds: float = 0.0
+
+    def add(self, key: str, n: int = 1) -> None:
+        """Increase one counter."""
+        self.counts[key] = self.counts.get(key, 0) + n
+
+
+def _verdict_line(answer: Answer) -> str:
+    if answer.status == "skipped":
+        return ""
+    if answer.passed:
+        return "All tests passed."
+    return f"Tests did not pass ({answer.status}). {answer.message}".strip()
+
+
+def examine_batch(problems: Sequence[Problem], student: Generator, judge: Generator | None, *,
+                  settings: Examine, ablation: Ablation, limits: Limits, seed: int,
+                  workers: int | None, stats: ExamineStats) -> list[Answer]:
+    """Answer, run and grade one batch of questions."""
+    g = settings.generation
+    sampling = Sampling(temperature=g.temperature, top_p=g.top_p,
+                        max_new_tokens=g.max_new_tokens, seed=seed)
+    gens = student.generate([solve_request(p) for p in problems], sampling)
+    stats.student_tokens += sum(sum(gen.completion_tokens) for gen in gens)
+    answers = []
+    for p, gen in zip(problems, gens, strict=True):
+        code = extract_code(gen.text, p.language, prompt=p.prompt, entry_point=p.entry_point)
+        answers.append(Answer(problem_id=p.id, code=code, status="skipped", passed=False,
+                              raw=gen.text))
+    if not ablation.no_execution:
+        programs = [Program(language=p.language, source=assemble_program(p, a.raw, "chat"),
+                            tests=p.tests, entry_point=p.entry_point, id=p.id)
+                    for p, a in zip(problems, answers, strict=True)]
+        for a, verdict in zip(answers, run_all(programs, limits, workers=workers), strict=True):
+            a.status, a.passed = verdict.status.value, verdict.passed
+            a.environment_error = verdict.status in (Status.ENVIRONMENT_ERROR, Status.SANDBOX_ERROR)
+            a.message, a.failed_test = verdict.message[:300], verdict.failed_test
+            stats.add(f"status_{a.status}")
+    if judge is not None and settings.judge and not ablation.no_judge:
+        items = [(p, a.code) for p, a in zip(problems, answers, strict=True)]
+        verdicts = [_verdict_line(a) or None for a in answers]
+        for a, judgment in zip(answers, judge_answers(judge, items, verdicts=verdicts), strict=True):
+            a.judge_score, a.judge_raw = judgment.score, judgment.raw
+            stats.judge_unparsed += judgment.score is None
+    for a in answers:
+        stats.add("answers")
+        stats.add("passed" if a.passed else "environment_error" if a.environment_error else "failed")
+    return answers
+
+
+def examine_stage(problems: Sequence[Problem], student: Generator, judge: Generator | None, *,
+                  settings: Examine, ablation: Ablation, limits: Limits, seed: int,
+                  out: Appender | None = None, done: set[str] | frozenset[str] = frozenset(),
+                  workers: int | None = None, batch_size: int = 32,
+                  progress: Callable[[int], None] | None = None) -> tuple[list[Answer], ExamineStats]:
+    """Stage II over all questions in batches, appending each answer to `out` as it is made."""
+    stats = ExamineStats()
+    start = time.perf_counter()
+    todo = [p for p in problems if p.id not in done]
+    answers: list[Answer] = []
+    for i in range(0, len(todo), batch_size):
+        batch = examine_batch(todo[i : i + batch_size], student, judge, settings=settings,
+                              ablation=ablation, limits=limits, seed=seed, workers=workers,
+                              stats=stats)
+        for a in batch:
+            if out is not None:
+                out.write(a)
+        answers.extend(batch)
+        if progress:
+            progress(len(batch))
+    stats.seconds = time.perf_counter() - start
+    return answers, stats

@@ -1,0 +1,248 @@
+"""Stage I, correct-and-fault delivery: the teacher writes a correct and a faulty solution per
+question, and the sandbox decides what is kept.
+
+For every question: tests are written by the teacher if the question has none (kept only if the
+teacher's own correct solution passes them); the correct solution is kept only if it passes the
+tests; a faulty one only if it really fails them (an environment problem is not a fault). For
+Python, AST mutations of the verified correct solution add more verified-faulty variants.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from codistill.config import Teach
+from codistill.extract import assemble_program, extract_code
+from codistill.faults import FAULT_DESCRIPTIONS, FAULT_TYPES, mutants
+from codistill.jsonl import Appender
+from codistill.models.base import Generation, Generator, Request, Sampling
+from codistill.prompting import TEST_CONVENTIONS, language_vars, render, solve_prompt, solve_request
+from codistill.records import Problem, Solution, Taught
+from codistill.sandbox import Limits, Program, Status, Verdict, run_all
+
+
+@dataclass
+class TeachStats:
+    """Counts for the run report: what was generated, kept and dropped, and why."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    fault_types: dict[str, int] = field(default_factory=dict)
+    teacher_tokens: int = 0
+    seconds: float = 0.0
+
+    def add(self, key: str, n: int = 1) -> None:
+        """Increase one counter."""
+        self.counts[key] = self.counts.get(key, 0) + n
+
+
+def stable_fraction(*parts: object) -> float:
+    """A reproducible number in [0, 1) from the parts (independent of Python's hash seed)."""
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def assign_splits(problems: Sequence[Problem], sft_share: float, seed: int) -> dict[str, str]:
+    """Seeded split of questions into SFT and DPO sets, exactly `sft_share` of them to SFT."""
+    order = sorted(problems, key=lambda p: stable_fraction(seed, "split", p.id))
+    n_sft = round(len(order) * sft_share)
+    return {p.id: ("sft" if i < n_sft else "dpo") for i, p in enumerate(order)}
+
+
+def fault_for(problem: Problem, seed: int) -> str:
+    """The fault class the teacher is asked to plant in this question's faulty solution."""
+    return FAULT_TYPES[int(stable_fraction(seed, "fault", problem.id) * len(FAULT_TYPES))]
+
+
+def _program(problem: Problem, source: str, tag: str) -> Program:
+    return Program(language=problem.language, source=source, tests=problem.tests,
+                   entry_point=problem.entry_point, id=f"{problem.id}#{tag}")
+
+
+def _sampling(settings: Teach, seed: int) -> Sampling:
+    g = settings.generation
+    return Sampling(temperature=g.temperature, top_p=g.top_p, max_new_tokens=g.max_new_tokens,
+                    seed=seed)
+
+
+def _tokens(gen: Generation) -> int:
+    return sum(gen.completion_tokens) if gen.completion_tokens else 0
+
+
+class Teacher:
+    """Runs stage I on batches of questions with one teacher model and one sandbox setup."""
+
+    def __init__(self, teacher: Generator, settings: Teach, *, limits: Limits, seed: int,
+                 workers: int | None = None, fallback_to_reference: bool = True) -> None:
+        self.teacher = teacher
+        self.settings = settings
+        self.limits = limits
+        self.seed = seed
+        self.workers = workers
+        self.fallback_to_reference = fallback_to_reference
+        self.stats = TeachStats()
+
+    def _generate(self, requests: list[Request]) -> list[Generation]:
+        if not requests:
+            return []
+        gens = self.teacher.generate(requests, _sampling(self.settings, self.seed))
+        self.stats.teacher_tokens += sum(_tokens(g) for g in gens)
+        return gens
+
+    def _run(self, programs: list[Program]) -> list[Verdict]:
+        return run_all(programs, self.limits, workers=self.workers) if programs else []
+
+    def write_tests(self, problems: list[Problem]) -> list[Problem]:
+        """Problems with teacher-written tests where they had none (marked in meta)."""
+        missing = [p for p in problems if not p.tests.strip()]
+        if not missing or not self.settings.write_missing_tests:
+            return problems
+        requests = [Request.user(render(
+            "write_tests", task=solve_prompt(p), convention=TEST_CONVENTIONS[p.language],
+            **language_vars(p.language))) for p in missing]
+        written = {}
+        for problem, gen in zip(missing, self._generate(requests), strict=True):
+            tests = extract_code(gen.text, problem.language)
+            written[problem.id] = problem.model_copy(
+                update={"tests": tests, "meta": {**problem.meta, "tests_by": "teacher"}})
+        self.stats.add("tests_written", len(written))
+        return [written.get(p.id, p) for p in problems]
+
+    def correct(self, problems: list[Problem]) -> dict[str, Solution]:
+        """One verified-or-rejected correct solution per question (reference as fallback)."""
+        gens = self._generate([solve_request(p) for p in problems])
+        programs, solutions = [], {}
+        for p, gen in zip(problems, gens, strict=True):
+            code = extract_code(gen.text, p.language, prompt=p.prompt, entry_point=p.entry_point)
+            solutions[p.id] = Solution(problem_id=p.id, kind="correct", code=code, raw=gen.text,
+                                       tokens=_tokens(gen))
+            programs.append(_program(p, assemble_program(p, gen.text, "chat"), "correct"))
+        for p, verdict in zip(problems, self._run(programs), strict=True):
+            sol = solutions[p.id]
+            sol.status, sol.kept = verdict.status.value, verdict.passed
+            if not verdict.passed:
+                sol.reason = f"teacher solution {verdict.status.value}: {verdict.message}"[:300]
+        self._fallback(problems, solutions)
+        return solutions
+
+    def _fallback(self, problems: list[Problem], solutions: dict[str, Solution]) -> None:
+        """Where the teacher failed a question that ships a reference, verify and use it."""
+        if not self.fallback_to_reference:
+            return
+        todo = [p for p in problems if not solutions[p.id].kept and p.reference
+                and p.meta.get("tests_by") != "teacher"]
+        programs = [_program(p, p.reference or "", "reference") for p in todo]
+        for p, verdict in zip(todo, self._run(programs), strict=True):
+            if verdict.passed:
+                self.stats.add("reference_used")
+                solutions[p.id] = Solution(problem_id=p.id, kind="correct", code=p.reference or "",
+                                           origin="reference", status=verdict.status.value,
+                                           kept=True)
+
+    def faulty(self, problems: list[Problem], correct: dict[str, Solution]) -> list[Solution]:
+        """Teacher-written faulty solutions, kept only when the sandbox shows a real fault."""
+        todo = [p for p in problems if correct[p.id].kept]
+        faults = [fault_for(p, self.seed) for p in todo]
+        requests = [Request.user(render(
+            "faulty", task=solve_prompt(p), correct=correct[p.id].code,
+            fault_description=FAULT_DESCRIPTIONS[f], **language_vars(p.language)))
+            for p, f in zip(todo, faults, strict=True)]
+        out = []
+        for p, fault, gen in zip(todo, faults, self._generate(requests), strict=True):
+            code = extract_code(gen.text, p.language, prompt=p.prompt, entry_point=p.entry_point)
+            out.append((p, Solution(problem_id=p.id, kind="faulty", code=code, raw=gen.text,
+                                    fault_type=fault, tokens=_tokens(gen)),
+                        assemble_program(p, gen.text, "chat")))
+        return self._verify_faulty(out)
+
+    def mutated(self, problems: list[Problem], correct: dict[str, Solution]) -> list[Solution]:
+        """AST-mutated variants of verified Python solutions, kept when they really fail."""
+        out = []
+        share = self.settings.mutation_share
+        for p in problems:
+            sol = correct[p.id]
+            if p.language != "python" or not sol.kept or share <= 0:
+                continue
+            k = int(share) + (stable_fraction(self.seed, "mutants", p.id) < share - int(share))
+            for m in mutants(sol.code, k, seed=int(stable_fraction(self.seed, p.id) * 2**31)):
+                source = assemble_program(p, f"```python\n{m.code}```", "chat")
+                out.append((p, Solution(problem_id=p.id, kind="faulty", code=m.code,
+                                        origin=f"mutation:{m.operator}", fault_type=m.fault_type),
+                            source))
+        return self._verify_faulty(out)
+
+    def _verify_faulty(self, items: list[tuple[Problem, Solution, str]]) -> list[Solution]:
+        verdicts = self._run([_program(p, src, f"faulty{i}") for i, (p, _, src) in enumerate(items)])
+        for (_, sol, _), verdict in zip(items, verdicts, strict=True):
+            sol.status = verdict.status.value
+            sol.kept = verdict.status.is_fault
+            if verdict.status is Status.PASSED:
+                sol.reason = "passes the tests: not a fault"
+            elif not sol.kept:
+                sol.reason = f"{verdict.status.value}: {verdict.message}"[:300]
+        return [sol for _, sol, _ in items]
+
+    def teach(self, problems: list[Problem], splits: dict[str, str]) -> list[Taught]:
+        """Stage I for one batch of questions."""
+        start = time.perf_counter()
+        problems = self.write_tests(problems)
+        correct = self.correct(problems)
+        faulty = self.faulty(problems, correct) if self.settings.faulty else []
+        faulty += self.mutated(problems, correct)
+        by_problem: dict[str, list[Solution]] = {p.id: [correct[p.id]] for p in problems}
+        for sol in faulty:
+            by_problem[sol.problem_id].append(sol)
+        results = []
+        for p in problems:
+            sols = by_problem[p.id]
+            kept = sols[0].kept
+            reason = "" if kept else (
+                "teacher-written tests not passed by the teacher's own solution"
+                if p.meta.get("tests_by") == "teacher" else "no verified correct solution")
+            if not p.tests.strip():
+                kept, reason = False, "question has no tests"
+            results.append(Taught(problem=p, split=splits[p.id], kept=kept, reason=reason,
+                                  solutions=sols))
+            self._count(results[-1])
+        self.stats.seconds += time.perf_counter() - start
+        return results
+
+    def _count(self, taught: Taught) -> None:
+        self.stats.add("questions")
+        self.stats.add("questions_kept" if taught.kept else "questions_dropped")
+        for sol in taught.solutions:
+            label = "correct" if sol.kind == "correct" else (
+                "mutant" if sol.origin.startswith("mutation") else "faulty")
+            self.stats.add(f"{label}_{'kept' if sol.kept else 'dropped'}")
+            if sol.kind == "faulty" and sol.kept and sol.fault_type:
+                self.stats.fault_types[sol.fault_type] = self.stats.fault_types.get(
+                    sol.fault_type, 0) + 1
+
+
+def teach_stage(problems: Sequence[Problem], teacher: Generator, settings: Teach, *,
+                limits: Limits, seed: int, out: Appender | None = None,
+                done: set[str] | frozenset[str] = frozenset(), workers: int | None = None,
+                batch_size: int = 32, progress: Callable[[int], None] | None = None,
+                ) -> tuple[list[Taught], TeachStats]:
+    """Stage I over all questions, in batches; each finished question is appended to `out`.
+
+    Questions whose id is in `done` were finished by an earlier, interrupted run and are skipped.
+    """
+    splits = assign_splits(problems, settings.sft_share, seed)
+    worker = Teacher(teacher, settings, limits=limits, seed=seed, workers=workers)
+    todo = [p for p in problems if p.id not in done]
+    # Shuffle once (seeded) so every batch mixes topics and lengths: batches stay evenly paced.
+    random.Random(seed).shuffle(todo)
+    results: list[Taught] = []
+    for start in range(0, len(todo), batch_size):
+        batch = worker.teach(todo[start : start + batch_size], splits)
+        for taught in batch:
+            if out is not None:
+                out.write(taught)
+        results.extend(batch)
+        if progress:
+            progress(len(batch))
+    return results, worker.stats
