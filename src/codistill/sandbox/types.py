@@ -39,6 +39,8 @@ class Limits:
     max_open_files: int = 256
     max_output_bytes: int = 64 * 1024  # stdout and stderr each; more is `output_exceeded`
     network: bool = False
+    max_disk_mb: int = 64  # scratch space of the run directory (a size-capped tmpfs)
+    isolation: str = "auto"  # "auto" | "namespaces" | "none"; see docs/sandbox.md
 
 
 @dataclass(frozen=True)

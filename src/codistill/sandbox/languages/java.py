@@ -1,0 +1,215 @@
+"""Java: the source in a file named after its public class (else Solution.java), tests in Main.java.
+
+javac compiles both (and, with tests, the harness class that calls `Main.main` and then
+reports); `java -ea` runs them. The JVM reserves address space far beyond its heap, so the
+memory limit is the heap (`-Xmx`), and the address-space limit gets a fixed headroom.
+A `package` line is dropped (the harness compiles everything in the default package), and only
+the first public top-level type keeps `public`, so javac's "class X is public, should be
+declared in a file named X.java" cannot arise from how the sandbox names files.
+"""
+
+from __future__ import annotations
+
+import re
+
+from codistill.sandbox.languages.base import (
+    Build,
+    Diagnosis,
+    Launch,
+    Outcome,
+    Where,
+    compile_message,
+    first_match,
+    line_of,
+    stamp,
+    tool,
+)
+from codistill.sandbox.types import Program, Status
+
+NAME = "java"
+EXTENSIONS = (".java",)
+JVM_HEADROOM_MB = 768  # code cache, metaspace, thread stacks, GC structures
+JVM_FLAGS = ["-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xshare:auto",
+             "-XX:ReservedCodeCacheSize=64m", "-XX:CompressedClassSpaceSize=64m",
+             "-XX:MaxMetaspaceSize=256m"]
+HARNESS = """\
+public final class CodistillHarness {
+    public static void main(String[] args) throws Throwable {
+        Main.main(args);
+        System.out.flush();
+        System.err.flush();
+        byte[] buffer = new byte[256];
+        int n;
+        try (java.io.FileInputStream in = new java.io.FileInputStream("/proc/self/fd/3")) {
+            n = in.read(buffer);
+        }
+        String nonce = new String(buffer, 0, Math.max(n, 0), "US-ASCII").trim();
+        try (java.io.FileOutputStream out = new java.io.FileOutputStream("/proc/self/fd/4")) {
+            out.write((nonce + " completed {}\\n").getBytes("US-ASCII"));
+        }
+        System.exit(0);
+    }
+}
+"""
+_TYPE = re.compile(r"\b((?:(?:public|protected|private|abstract|final|static|strictfp|sealed|"
+                   r"non-sealed)\s+)*)(class|interface|enum|record)\s+([A-Za-z_$][\w$]*)")
+_PACKAGE = re.compile(r"^\s*package\s+[\w.]+\s*;", re.MULTILINE)
+
+
+def javac() -> str | None:
+    """The javac executable, resolved through /etc/alternatives."""
+    return tool("javac")
+
+
+def java() -> str | None:
+    """The java executable, resolved."""
+    return tool("java")
+
+
+def missing() -> str | None:
+    """What to install when the JDK is absent."""
+    return None if javac() and java() else "a JDK (apt-get install default-jdk-headless)"
+
+
+def mounts() -> list[str]:
+    """The JDK lives under /usr/lib/jvm; its configuration under /etc/java-* (always mounted)."""
+    return []
+
+
+def toolchain_id() -> str:
+    """javac's identity."""
+    return stamp(javac())
+
+
+def _blank(text: str) -> str:
+    """`text` with comments, strings and char literals replaced by spaces (same length)."""
+    out, i, n = list(text), 0, len(text)
+    while i < n:
+        two = text[i:i + 2]
+        if two == "//":
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+        elif two == "/*":
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+        elif text.startswith('"""', i):
+            end = text.find('"""', i + 3)
+            end = n if end < 0 else end + 3
+        elif text[i] in "\"'":
+            end, quote = i + 1, text[i]
+            while end < n and text[end] not in (quote, "\n"):
+                end += 2 if text[end] == "\\" else 1
+            end = min(end + 1, n)
+        else:
+            i += 1
+            continue
+        for j in range(i, end):
+            if out[j] != "\n":
+                out[j] = " "
+        i = end
+    return "".join(out)
+
+
+def top_level_types(text: str) -> list[tuple[int, str, bool, str]]:
+    """(offset, name, is_public, body) of each top-level type declaration in `text`."""
+    blank, depth, found = _blank(text), 0, []
+    depth_at = [0] * (len(blank) + 1)
+    for i, ch in enumerate(blank):
+        depth_at[i] = depth
+        depth += (ch == "{") - (ch == "}")
+    for match in _TYPE.finditer(blank):
+        if depth_at[match.start()] == 0:
+            start = blank.find("{", match.end())
+            end, level = start, 0
+            while 0 <= end < len(blank):
+                level += (blank[end] == "{") - (blank[end] == "}")
+                if level == 0:
+                    break
+                end += 1
+            body = blank[start:end + 1] if start >= 0 else ""
+            found.append((match.start(), match.group(3), "public" in match.group(1).split(), body))
+    return found
+
+
+def prepare_source(source: str) -> tuple[str, str]:
+    """(file name, source): package dropped, `public` kept only on the first public type."""
+    text = _PACKAGE.sub("", source)
+    types = top_level_types(text)
+    public = [t for t in types if t[2]]
+    for offset, _, _, _ in reversed(public[1:]):
+        head = re.match(r"((?:\w+\s+)*?)public\s+", text[offset:])
+        if head:
+            text = text[:offset] + head.group(1) + text[offset + head.end():]
+    name = public[0][1] if public else "Solution"
+    return f"{name}.java", text
+
+
+def main_class(source: str) -> str:
+    """The class `java` should run for a program without tests."""
+    types = top_level_types(_PACKAGE.sub("", source))
+    with_main = [name for _, name, _, body in types if re.search(r"static\s+void\s+main\s*\(",
+                                                                  body)]
+    public = [name for _, name, is_public, _ in types if is_public]
+    return (with_main or public or ["Main"])[0]
+
+
+def build(program: Program) -> Build:
+    """javac on the source file, Main.java and the harness."""
+    name, source = prepare_source(program.source)
+    files = {name: source}
+    if program.tests:
+        files["Main.java"] = _PACKAGE.sub("", program.tests)
+        files["CodistillHarness.java"] = HARNESS
+    flags = ["-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1", "-J-Xshare:auto",
+             "-J-Xmx512m", "-proc:none", "-nowarn", "-encoding", "UTF-8", "-d", "classes"]
+    return Build(files=files, argv=[javac() or "javac", *flags, *files], address_space_mb=None)
+
+
+def launch(program: Program, where: Where) -> Launch:
+    """java -ea with the heap capped at the memory limit."""
+    target = "CodistillHarness" if program.tests else main_class(program.source)
+    argv = [java() or "java", "-ea", f"-Xmx{where.limits.memory_mb}m", *JVM_FLAGS,
+            "-Djava.io.tmpdir=.", "-cp", f"{where.artifacts}/classes", target]
+    return Launch(argv=argv, address_space_mb=where.limits.memory_mb + JVM_HEADROOM_MB,
+                  harness=bool(program.tests), env={"MALLOC_ARENA_MAX": "2"})
+
+
+def diagnose(program: Program, outcome: Outcome) -> Diagnosis | None:
+    """Read the JVM's uncaught-exception report."""
+    found = re.search(r'Exception in thread "[^"]*" ([\w.$]+)(?:: (.*))?', outcome.stderr)
+    if not found:
+        if "OutOfMemoryError" in outcome.stderr:
+            return Diagnosis(Status.MEMORY_EXCEEDED, "OutOfMemoryError", None,
+                             "java.lang.OutOfMemoryError")
+        return None
+    qualified, message = found.group(1), (found.group(2) or "").strip()
+    kind = qualified.rsplit(".", 1)[-1]
+    if kind == "OutOfMemoryError":
+        return Diagnosis(Status.MEMORY_EXCEEDED, kind, None, f"{qualified}: {message}")
+    own_file = prepare_source(program.source)[0]
+    frames = re.findall(r"\tat [\w.$/<>]+\((\w+\.java):(\d+)\)", outcome.stderr)
+    user = [(file, int(line)) for file, line in frames if file in ("Main.java", own_file)]
+    in_tests = bool(user) and user[0][0] == "Main.java"
+    failed = None
+    if program.tests and in_tests:
+        failed = message or line_of(program.tests, user[0][1])
+    status = Status.FAILED if program.tests and in_tests and kind != "StackOverflowError" \
+        else Status.RUNTIME_ERROR
+    return Diagnosis(status, kind, failed, f"{qualified}: {message}".rstrip(": ")[:2000])
+
+
+ENVIRONMENT = [
+    (r"error: package ((?!java\.|javax\.|jdk\.)[\w.]+) does not exist", Status.ENVIRONMENT_ERROR,
+     "package {} is not available in the sandbox (no third-party jars there)"),
+    (r"class (\w+) is public, should be declared in a file named", Status.ENVIRONMENT_ERROR,
+     "javac wants public class {} in its own file (the sandbox's file naming, not the program)"),
+]
+
+
+def diagnose_compile(program: Program, stderr: str) -> Diagnosis:
+    """javac errors are the program's, except missing third-party packages and file naming."""
+    found = first_match(ENVIRONMENT, stderr)
+    if found:
+        found.error_type = "javac"
+        return found
+    return Diagnosis(Status.COMPILE_ERROR, "javac", None, compile_message(stderr))

@@ -1,0 +1,87 @@
+"""TypeScript: type-checked and compiled by tsc (source then tests, one file), run like JavaScript."""
+
+from __future__ import annotations
+
+import re
+
+from codistill.sandbox.languages import javascript
+from codistill.sandbox.languages.base import (
+    Build,
+    Diagnosis,
+    Launch,
+    Outcome,
+    Where,
+    combined,
+    compile_message,
+    first_match,
+    stamp,
+    tool,
+)
+from codistill.sandbox.types import Program, Status
+
+NAME = "typescript"
+EXTENSIONS = (".ts",)
+FLAGS = ["--target", "es2020", "--module", "commonjs", "--skipLibCheck", "--noEmitOnError",
+         "--sourceMap", "--pretty", "false", "--newLine", "lf", "--outDir", "out"]
+
+
+def tsc() -> str | None:
+    """tsc's JavaScript entry point (run with node directly, no shell or env lookup)."""
+    return tool("tsc")
+
+
+def missing() -> str | None:
+    """What to install when tsc or node is absent."""
+    if javascript.node() is None:
+        return javascript.missing()
+    return None if tsc() else "the TypeScript compiler (apt-get install node-typescript)"
+
+
+def mounts() -> list[str]:
+    """tsc lives under /usr (Debian's node-typescript)."""
+    return []
+
+
+def toolchain_id() -> str:
+    """tsc's and node's identities."""
+    return stamp(tsc()) + "|" + stamp(javascript.node())
+
+
+def build(program: Program) -> Build:
+    """tsc program.ts -> out/program.js (+ source map, so stack traces name .ts lines)."""
+    return Build(files={"program.ts": combined(program)},
+                 argv=[javascript.node() or "node", "--max-old-space-size=2048", tsc() or "tsc",
+                       *FLAGS, "program.ts"],
+                 address_space_mb=None)
+
+
+def launch(program: Program, where: Where) -> Launch:
+    """Run the compiled JavaScript through the same harness as JavaScript."""
+    mode = "tests" if program.tests else "script"
+    argv = javascript.node_argv(where, f"{where.artifacts}/out/program.js", mode,
+                                "--enable-source-maps")
+    return Launch(argv=argv, address_space_mb=where.limits.memory_mb + javascript.V8_HEADROOM_MB,
+                  harness=True, env={"NODE_OPTIONS": "", "NODE_DISABLE_COLORS": "1"})
+
+
+def diagnose(program: Program, outcome: Outcome) -> Diagnosis | None:
+    """Same as JavaScript (source maps give TypeScript line numbers)."""
+    return javascript.diagnose(program, outcome)
+
+
+ENVIRONMENT = [
+    (r"error TS2307: Cannot find module '([^.'/][^']*)'", Status.ENVIRONMENT_ERROR,
+     "module '{}' is not installed in the sandbox (no third-party packages or type "
+     "declarations there)"),
+]
+
+
+def diagnose_compile(program: Program, stderr: str) -> Diagnosis:
+    """Type and syntax errors are the program's; a missing third-party module is not."""
+    found = first_match(ENVIRONMENT, stderr)
+    if found:
+        found.error_type = "TS2307"
+        return found
+    code = re.search(r"error (TS\d+)", stderr)
+    return Diagnosis(Status.COMPILE_ERROR, code.group(1) if code else None, None,
+                     compile_message(stderr))

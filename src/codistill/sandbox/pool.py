@@ -1,0 +1,112 @@
+"""Many programs at once: a small backend protocol, the local thread pool, and a progress bar.
+
+A backend takes programs and yields verdicts as they finish, each carrying its program's id.
+The local backend drives one supervisor per worker thread; the work itself happens in the
+sandboxed child processes, so threads are enough to keep every core busy. Other backends
+(a Ray cluster, a SandboxFusion server) plug in behind the same `run_many`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Protocol, runtime_checkable
+
+from codistill.sandbox.core import check_limits, run_program
+from codistill.sandbox.types import Limits, Program, Status, Verdict
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Runs programs and yields their verdicts in completion order."""
+
+    def run_many(self, programs: Iterable[Program], limits: Limits) -> Iterator[Verdict]:
+        """Verdicts as programs finish; each verdict's `id` is its program's `id`."""
+        ...
+
+
+class LocalBackend:
+    """This machine: a thread per worker, each driving sandboxed child processes."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+
+    def run_many(self, programs: Iterable[Program], limits: Limits) -> Iterator[Verdict]:
+        """Keep `workers` programs running; read the input lazily (it may be a generator)."""
+        source = iter(programs)
+        window = self.workers * 2
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="codistill-sandbox")
+        pending: set[Future] = set()
+        try:
+            for program in source:
+                pending.add(pool.submit(run_program, program, limits))
+                if len(pending) < window:
+                    continue
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                yield from (future.result() for future in done)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                yield from (future.result() for future in done)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def execute_many(programs: Iterable[Program], limits: Limits | None = None, *,
+                 workers: int | None = None, progress: bool | str = False,
+                 backend: Backend | None = None) -> Iterator[Verdict]:
+    """Run programs concurrently; yield each verdict as it finishes (it carries program.id)."""
+    limits = limits or Limits()
+    check_limits(limits)
+    runner = backend or LocalBackend(workers)
+    if not progress:
+        yield from runner.run_many(programs, limits)
+        return
+    total = len(programs) if hasattr(programs, "__len__") else None  # type: ignore[arg-type]
+    label = progress if isinstance(progress, str) else "sandbox"
+    yield from _with_progress(runner.run_many(programs, limits), total, label)
+
+
+def run_all(programs: Iterable[Program], limits: Limits | None = None, *,
+            workers: int | None = None, progress: bool | str = False,
+            backend: Backend | None = None) -> list[Verdict]:
+    """Like `execute_many`, but wait for all and return the verdicts in input order."""
+    originals = list(programs)
+    keyed = [program.with_(id=str(index)) for index, program in enumerate(originals)]
+    verdicts: list[Verdict | None] = [None] * len(originals)
+    for verdict in execute_many(keyed, limits, workers=workers, progress=progress,
+                                backend=backend):
+        index = int(verdict.id)
+        verdict.id = originals[index].id
+        verdicts[index] = verdict
+    missing = [i for i, v in enumerate(verdicts) if v is None]
+    for index in missing:  # a backend that dropped programs: say so instead of crashing
+        verdicts[index] = Verdict(Status.SANDBOX_ERROR, id=originals[index].id,
+                                  message="the backend returned no verdict for this program")
+    return verdicts  # type: ignore[return-value]
+
+
+def _with_progress(verdicts: Iterator[Verdict], total: int | None,
+                   label: str) -> Iterator[Verdict]:
+    from rich.progress import (  # noqa: PLC0415 - only when a bar is wanted
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]:>7} prog/s"), TextColumn("passed {task.fields[ok]}"),
+               TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, transient=False) as bar:
+        task = bar.add_task(label, total=total, rate="-", ok=0)
+        passed = 0
+        for verdict in verdicts:
+            passed += verdict.passed
+            bar.advance(task)
+            elapsed = bar.tasks[0].elapsed or 0.0
+            done = bar.tasks[0].completed
+            bar.update(task, ok=passed, rate=f"{done / elapsed:.1f}" if elapsed else "-")
+            yield verdict
