@@ -219,6 +219,10 @@ def run_trainer(
     resume: Path | None, lora: Lora | None, started: float,
 ) -> TrainResult:
     """Train (resuming when a checkpoint exists), save the merged model, write the result marker."""
+    from transformers.trainer_callback import PrinterCallback
+
+    if trainer.args.disable_tqdm:
+        trainer.remove_callback(PrinterCallback)  # without a bar the Trainer prints every log dict
     setup_seconds = round(time.monotonic() - started, 3)  # loading, tokenizing, reference log-probs
     out = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     model_dir = output_dir / MODEL
