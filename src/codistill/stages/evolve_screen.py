@@ -1,0 +1,262 @@
+"""From teacher replies to problems worth training on: parse, decontaminate, run, deduplicate.
+
+The engine shared by SODA's curriculum and AKD's adversary. Each slot asks the teacher for one
+new problem; a problem is kept only when it parses, overlaps no benchmark, its reference passes
+its tests, a do-nothing stub fails them, and it is not a near-copy of a pool question or of an
+earlier new one. Every slot, kept or dropped, becomes one `Evolved` line, written as it finishes,
+so a killed run resumes with no repeated teacher calls for finished slots.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from codistill.config import Curriculum
+from codistill.evaluate.decontam import Decontaminator, jaccard, ngrams
+from codistill.evaluate.progress import Bars
+from codistill.jsonl import Appender, read_records
+from codistill.models.base import GenerationFailed, Generator, Request, Sampling
+from codistill.records import Problem, Record
+from codistill.sandbox import Limits, Program, Status, run_all
+from codistill.stages.evolve import DraftError, format_example, parse_draft, stub_source, to_problem
+
+DROP_REASONS = ("unparseable", "contaminated", "reference_fails", "vacuous_tests", "duplicate",
+                "environment_error")
+CHUNK = 16  # slots per teacher batch: what a crash can lose, and what one sandbox batch runs
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One new question to write: from which parent, in which bucket, asking for what."""
+
+    slot_id: str
+    parent_id: str
+    bucket: str
+    mode: str  # "harder" | "same" | "adversarial"
+    variant: int = 1  # the k-th slot drawn from this parent; the prompt says so, so replies differ
+
+
+class Evolved(Record):
+    """The outcome of one slot: the new problem when kept, else why it was dropped."""
+
+    slot_id: str
+    parent_id: str
+    bucket: str
+    mode: str
+    kept: bool
+    reason: str = ""  # one of DROP_REASONS (or the stage's own, e.g. student_passes)
+    detail: str = ""  # what exactly: the parse error, the matched benchmark task, the verdict
+    problem: Problem | None = None
+    raw: str = ""  # the teacher's whole reply
+    tokens: int = 0  # teacher (and, for AKD, student) tokens spent on this slot
+
+
+@dataclass
+class CurriculumResult:
+    """What a curriculum stage produced, and the numbers the run report shows."""
+
+    problems: list[Problem]
+    counts: dict[str, int]
+    bucket_sizes: dict[str, int]
+    tokens: int = 0
+    seconds: float = 0.0
+    plan: dict[str, int] = field(default_factory=dict)  # slots per bucket after redistribution
+    notes: list[str] = field(default_factory=list)  # e.g. which empty bucket's share moved where
+
+
+@dataclass(frozen=True)
+class Job:
+    """A slot with its teacher request and the fields its new problem inherits."""
+
+    slot: Slot
+    request: Request
+    problem_id: str
+    language: str
+    fields: dict[str, Any]
+
+
+# A stage's extra filter over the records still kept (AKD: keep what the student fails).
+ExtraScreen = Callable[[list[Evolved]], list[Evolved]]
+
+
+@cache
+def benchmark_index(threshold: float = 0.7) -> Decontaminator:
+    """HumanEval + MBPP (whichever are available), indexed once per process."""
+    return Decontaminator(("humaneval", "mbpp"), threshold=threshold)
+
+
+class NearDuplicates:
+    """Word 5-gram index of question texts; `find` returns the closest one at or above threshold."""
+
+    def __init__(self, threshold: float, n: int = 5) -> None:
+        self.threshold, self.n = threshold, n
+        self._grams: dict[str, set[tuple[str, ...]]] = {}
+        self._index: dict[tuple[str, ...], list[str]] = {}
+
+    @staticmethod
+    def text(problem: Problem) -> str:
+        """What two problems are compared on: the question and the code prompt."""
+        return f"{problem.question}\n{problem.prompt}"
+
+    def add(self, key: str, text: str) -> None:
+        """Index one text under `key`."""
+        grams = ngrams(text, self.n)
+        self._grams[key] = grams
+        for gram in grams:
+            self._index.setdefault(gram, []).append(key)
+
+    def find(self, text: str) -> tuple[str, float] | None:
+        """(key, similarity) of the most similar indexed text at or above the threshold."""
+        grams = ngrams(text, self.n)
+        candidates = {key for gram in grams for key in self._index.get(gram, ())}
+        scored = [(key, jaccard(grams, self._grams[key])) for key in sorted(candidates)]
+        best = max(scored, key=lambda item: item[1], default=None)
+        return best if best is not None and best[1] >= self.threshold else None
+
+
+def check_in_sandbox(problems: Sequence[Problem], limits: Limits,
+                     workers: int | None = None) -> list[tuple[str, str]]:
+    """(drop reason or "", detail) per problem: the reference must pass, the stub must fail."""
+    programs = []
+    for p in problems:
+        common = {"language": p.language, "tests": p.tests, "entry_point": p.entry_point}
+        programs += [Program(source=p.reference or "", id=f"{p.id}#reference", **common),
+                     Program(source=stub_source(p), id=f"{p.id}#stub", **common)]
+    verdicts = run_all(programs, limits, workers=workers) if programs else []
+    out = []
+    for i in range(len(problems)):
+        ref, stub = verdicts[2 * i], verdicts[2 * i + 1]
+        environment = (Status.ENVIRONMENT_ERROR, Status.SANDBOX_ERROR)
+        if ref.status in environment:
+            out.append(("environment_error", f"reference: {ref.message}"))
+        elif not ref.passed:
+            out.append(("reference_fails", f"{ref.status.value}: {ref.message}"[:500]))
+        elif stub.passed:
+            out.append(("vacuous_tests", "a do-nothing stub passes the tests"))
+        elif stub.status in environment:
+            out.append(("environment_error", f"stub: {stub.message}"))
+        else:
+            out.append(("", ""))
+    return out
+
+
+def recover(out: Appender | None, done: set[str] | frozenset[str]) -> list[Evolved]:
+    """Records of finished slots, read back from the stage file a resumed run appends to."""
+    if out is None or not done or not Path(out.path).exists():
+        return []
+    stats: dict[str, int] = {}
+    return [r for r in read_records(out.path, Evolved, skip_bad=True, stats=stats)
+            if r.slot_id in done]
+
+
+def _draft(job: Job, raw: str, tokens: int) -> Evolved:
+    slot = job.slot
+    base = {"slot_id": slot.slot_id, "parent_id": slot.parent_id, "bucket": slot.bucket,
+            "mode": slot.mode, "raw": raw, "tokens": tokens}
+    try:
+        problem = to_problem(parse_draft(raw, job.language), problem_id=job.problem_id,
+                             language=job.language, **job.fields)
+    except (DraftError, ValueError) as exc:
+        return Evolved(kept=False, reason="unparseable", detail=str(exc)[:500], **base)
+    return Evolved(kept=True, problem=problem, **base)
+
+
+def evolve_slots(jobs: Sequence[Job], teacher: Generator, *, settings: Curriculum, limits: Limits,
+                 seed: int, pool: Sequence[Problem], out: Appender | None = None,
+                 done: set[str] | frozenset[str] = frozenset(), workers: int | None = None,
+                 progress: bool = True, extra: ExtraScreen | None = None,
+                 extra_reasons: tuple[str, ...] = (), label: str = "curriculum",
+                 decontaminator: Decontaminator | None = None, chunk: int = CHUNK) -> CurriculumResult:
+    """Ask the teacher for each job's problem, screen it, write one Evolved per slot."""
+    started = time.perf_counter()
+    g = settings.generation
+    sampling = Sampling(temperature=g.temperature, top_p=g.top_p, max_new_tokens=g.max_new_tokens,
+                        seed=seed)
+    decontaminator = decontaminator or benchmark_index()
+    index = NearDuplicates(settings.dedup_threshold)
+    for p in pool:
+        index.add(p.id, NearDuplicates.text(p))
+    for language in sorted({j.language for j in jobs}):
+        if (example := format_example(language)) is not None:
+            index.add(example.id, NearDuplicates.text(example))  # a reply that copies the example
+    counts = {"generated": 0, "kept": 0, **{r: 0 for r in (*DROP_REASONS, *extra_reasons)}}
+    kept: list[Problem] = []
+
+    def tally(record: Evolved) -> None:
+        key = "kept" if record.kept else record.reason
+        counts["generated"] += 1
+        counts[key] = counts.get(key, 0) + 1
+        if record.kept and record.problem is not None:
+            kept.append(record.problem)
+
+    for record in sorted(recover(out, done), key=lambda r: r.slot_id):
+        tally(record)
+        if record.kept and record.problem is not None:
+            index.add(record.problem.id, NearDuplicates.text(record.problem))
+    todo = [j for j in jobs if j.slot.slot_id not in done]
+    tokens = 0
+    with Bars(progress) as bars:
+        bars.add("slots", f"{label}: new questions", len(todo))
+        for start in range(0, len(todo), chunk):
+            batch = todo[start : start + chunk]
+            failure: GenerationFailed | None = None
+            try:
+                gens: list[Any] = teacher.generate([j.request for j in batch], sampling)
+            except GenerationFailed as exc:  # keep what finished, then stop
+                gens, failure = exc.partial, exc
+            records: list[Evolved] = []
+            for job, gen in zip(batch, gens, strict=True):
+                if gen is not None:
+                    records.append(_draft(job, gen.text, sum(gen.completion_tokens)))
+            records = _screen(records, decontaminator, index, limits, workers)
+            if extra is not None and any(r.kept for r in records):
+                records = extra(records)
+            for record in records:
+                tokens += record.tokens
+                if out is not None:
+                    out.write(record)
+                tally(record)
+            bars.advance("slots", len(records))
+            if failure is not None:
+                raise failure
+    return CurriculumResult(problems=kept, counts=counts, bucket_sizes={}, tokens=tokens,
+                            seconds=time.perf_counter() - started)
+
+
+def _screen(records: list[Evolved], decontaminator: Decontaminator, index: NearDuplicates,
+            limits: Limits, workers: int | None) -> list[Evolved]:
+    """Contamination, then the sandbox, then near-duplicates (in slot order), on kept records.
+
+    Duplicates are checked last so that a question failing validation never blocks a later
+    valid one; a question the AKD screen drops afterwards stays indexed (it was still seen).
+    """
+    def drop(record: Evolved, reason: str, detail: str) -> Evolved:
+        return record.model_copy(update={"kept": False, "reason": reason, "detail": detail,
+                                         "problem": record.problem})
+
+    out = list(records)
+    for i, r in enumerate(out):
+        if r.kept and r.problem is not None and (found := decontaminator.check_problem(r.problem)):
+            m = found[0]
+            out[i] = drop(r, "contaminated", f"{m.checked} ~ {m.benchmark} {m.task_id} {m.field} "
+                                             f"(5-gram Jaccard {m.similarity:.2f})")
+    alive = [i for i, r in enumerate(out) if r.kept and r.problem is not None]
+    results = check_in_sandbox([out[i].problem for i in alive], limits, workers)  # type: ignore[misc]
+    for i, (reason, detail) in zip(alive, results, strict=True):
+        if reason:
+            out[i] = drop(out[i], reason, detail)
+    for i, r in enumerate(out):
+        if not (r.kept and r.problem is not None):
+            continue
+        text = NearDuplicates.text(r.problem)
+        if hit := index.find(text):
+            out[i] = drop(r, "duplicate", f"5-gram Jaccard {hit[1]:.2f} with {hit[0]}")
+        else:
+            # Indexed now, so later slots in this batch are compared with it too.
+            index.add(r.problem.id, text)
+    return out
