@@ -1,0 +1,56 @@
+"""Stage II: student answers are executed and judged; environment problems are set apart."""
+
+from __future__ import annotations
+
+from codistill.config import Ablation, Examine
+from codistill.models.base import Request, Sampling
+from codistill.models.fake import FakeGenerator, prompt_text
+from codistill.records import Problem
+from codistill.sandbox import Limits
+from codistill.stages.examine import examine_stage
+
+LIMITS = Limits(timeout_s=5)
+TESTS = "def check(candidate):\n    assert candidate(2) == 4\n"
+PROBLEMS = [
+    Problem(id="good", question="q", prompt='def f(x):\n    """good"""\n', entry_point="f", tests=TESTS),
+    Problem(id="bad", question="q", prompt='def f(x):\n    """bad"""\n', entry_point="f", tests=TESTS),
+    Problem(id="env", question="q", prompt='def f(x):\n    """env"""\n', entry_point="f", tests=TESTS),
+]
+ANSWERS = {
+    "good": "```python\ndef f(x):\n    return x * 2\n```",
+    "bad": "```python\ndef f(x):\n    return x + 1\n```",
+    "env": "```python\nimport numpy_not_installed_anywhere\ndef f(x):\n    return x * 2\n```",
+}
+
+
+def _student(request: Request, sampling: Sampling, index: int) -> str:
+    return next(v for k, v in ANSWERS.items() if f'"""{k}"""' in prompt_text(request))
+
+
+def _judge(request: Request, sampling: Sampling, index: int) -> str:
+    text = prompt_text(request)
+    if "All tests passed" in text:
+        return '{"basic_functionality": 2, "boundary_checks": 1, "requirement_coverage": 1, "readability": 1, "coding_practice": 0}'
+    return "I cannot grade this."
+
+
+def test_examine_runs_and_judges_each_answer() -> None:
+    answers, stats = examine_stage(PROBLEMS, FakeGenerator(_student), FakeGenerator(_judge),
+                                   settings=Examine(), ablation=Ablation(), limits=LIMITS, seed=0)
+    by_id = {a.problem_id: a for a in answers}
+    assert by_id["good"].passed and by_id["good"].judge_score == 5
+    assert not by_id["bad"].passed and by_id["bad"].status == "failed"
+    assert by_id["bad"].judge_score is None  # unparseable judgment: None, never a silent 0
+    assert by_id["env"].environment_error and not by_id["env"].passed
+    assert stats.judge_unparsed == 2
+    assert stats.counts["passed"] == 1 and stats.counts["environment_error"] == 1
+
+
+def test_ablations_skip_judge_or_execution() -> None:
+    judge = FakeGenerator(_judge)
+    answers, _ = examine_stage(PROBLEMS[:1], FakeGenerator(_student), judge, settings=Examine(),
+                               ablation=Ablation(no_judge=True), limits=LIMITS, seed=0)
+    assert answers[0].passed and answers[0].judge_score is None and not judge.calls
+    answers, _ = examine_stage(PROBLEMS[:1], FakeGenerator(_student), judge, settings=Examine(),
+                               ablation=Ablation(no_execution=True), limits=LIMITS, seed=0)
+    assert answers[0].status == "skipped" and judge.calls

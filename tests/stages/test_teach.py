@@ -1,0 +1,116 @@
+"""Stage I: teacher solutions are kept only when the sandbox agrees with what they claim to be."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codistill.config import Teach
+from codistill.jsonl import Appender, read_records
+from codistill.models.base import Request, Sampling
+from codistill.models.fake import FakeGenerator, prompt_text
+from codistill.records import Problem, Taught
+from codistill.sandbox import Limits
+from codistill.stages.teach import assign_splits, teach_stage
+
+LIMITS = Limits(timeout_s=5)
+
+
+def _problem(pid: str, name: str, body_ok: str, tests: str, reference: str | None = None) -> Problem:
+    return Problem(id=pid, question=f"Write {name}.", entry_point=name,
+                   prompt=f"def {name}(x: int) -> int:\n    \"\"\"{pid}\"\"\"\n", tests=tests,
+                   reference=reference, meta={"ok": body_ok})
+
+
+DOUBLE = _problem("p/double", "double", "return x * 2",
+                  "def check(candidate):\n    assert candidate(2) == 4\n    assert candidate(-3) == -6\n")
+SQUARE = _problem("p/square", "square", "return x * x",
+                  "def check(candidate):\n    assert candidate(3) == 9\n    assert candidate(0) == 0\n",
+                  reference="def square(x: int) -> int:\n    return x * x\n")
+INC = _problem("p/inc", "inc", "return x + 1", "")
+DEC = _problem("p/dec", "dec", "return x - 1", "")
+
+# What the scripted teacher writes for each question.
+CORRECT = {
+    "p/double": "def double(x: int) -> int:\n    return x * 2\n",
+    "p/square": "def square(x: int) -> int:\n    return x + x\n",  # wrong: reference saves it
+    "p/inc": "def inc(x: int) -> int:\n    return x + 1\n",
+    "p/dec": "def dec(x: int) -> int:\n    return x - 1\n",
+}
+FAULTY = {
+    "p/double": "def double(x: int) -> int:\n    return x + 2\n",  # fails -6: kept
+    "p/square": "def square(x: int) -> int:\n    return x ** 2\n",  # passes: not a fault
+    "p/inc": "def inc(x: int) -> int:\n    return x\n",
+    "p/dec": "def dec(x: int) -> int:\n    return x\n",
+}
+TESTS = {
+    "p/inc": "def check(candidate):\n    assert candidate(1) == 2\n",
+    "p/dec": "def check(candidate):\n    assert candidate(1) == 5\n",  # wrong tests: question dropped
+}
+
+
+def _teacher_reply(request: Request, sampling: Sampling, index: int) -> str:
+    text = prompt_text(request)
+    pid = next(p for p in CORRECT if p in text)
+    if text.startswith("Write tests"):
+        return f"Here are tests:\n```python\n{TESTS[pid]}```\n"
+    if "Rewrite this solution" in text:
+        return f"```python\n{FAULTY[pid]}```"
+    return f"Sure!\n```python\n{CORRECT[pid]}```\nThis works."
+
+
+def test_teach_keeps_only_what_the_sandbox_confirms(tmp_path: Path) -> None:
+    teacher = FakeGenerator(_teacher_reply)
+    out = tmp_path / "teach.jsonl"
+    with Appender(out) as sink:
+        results, stats = teach_stage([DOUBLE, SQUARE, INC, DEC], teacher,
+                                     Teach(mutation_share=1.0), limits=LIMITS, seed=0, out=sink)
+    by_id = {t.problem.id: t for t in results}
+    # double: teacher's correct passes, its faulty fails, and a mutant was made and verified.
+    double = by_id["p/double"]
+    assert double.kept and double.correct().origin == "teacher"
+    faulty = double.faulty()
+    assert any(f.origin == "teacher" and f.status == "failed" for f in faulty)
+    assert any(f.origin.startswith("mutation:") for f in double.solutions if f.kind == "faulty")
+    # square: teacher is wrong, the shipped reference is verified and used instead;
+    # the teacher's "faulty" x ** 2 passes the tests, so it is not kept as a fault.
+    square = by_id["p/square"]
+    assert square.kept and square.correct().origin == "reference"
+    teacher_faulty = [s for s in square.solutions if s.kind == "faulty" and s.origin == "teacher"]
+    assert teacher_faulty and not teacher_faulty[0].kept
+    assert "not a fault" in teacher_faulty[0].reason
+    # inc: no tests shipped; the teacher's tests pass its own solution, so they are kept.
+    inc = by_id["p/inc"]
+    assert inc.kept and inc.problem.meta["tests_by"] == "teacher" and "candidate(1) == 2" in inc.problem.tests
+    # dec: the teacher's tests contradict its own solution: correctness cannot be established.
+    dec = by_id["p/dec"]
+    assert not dec.kept and "teacher-written tests" in dec.reason
+    assert stats.counts["questions_kept"] == 3 and stats.counts["questions_dropped"] == 1
+    assert stats.counts["reference_used"] == 1 and stats.counts["tests_written"] == 2
+    assert sum(stats.fault_types.values()) == sum(len(t.faulty()) for t in results)
+    assert [t.problem.id for t in read_records(out, Taught)] == [t.problem.id for t in results]
+
+
+def test_resume_skips_finished_questions(tmp_path: Path) -> None:
+    teacher = FakeGenerator(_teacher_reply)
+    teach_stage([DOUBLE], teacher, Teach(), limits=LIMITS, seed=0)
+    calls = len(teacher.requests)
+    results, _ = teach_stage([DOUBLE, INC], teacher, Teach(), limits=LIMITS, seed=0,
+                             done={"p/double"})
+    assert [t.problem.id for t in results] == ["p/inc"]
+    assert not any("p/double" in prompt_text(r) for r in teacher.requests[calls:])
+
+
+def test_splits_are_seeded_and_exact() -> None:
+    problems = [Problem(id=f"q{i}", question="q") for i in range(50)]
+    a = assign_splits(problems, 0.8, seed=1)
+    assert list(a.values()).count("sft") == 40
+    assert a == assign_splits(list(reversed(problems)), 0.8, seed=1)
+    assert a != assign_splits(problems, 0.8, seed=2)
+
+
+def test_faulty_disabled_and_no_mutations() -> None:
+    teacher = FakeGenerator(_teacher_reply)
+    results, stats = teach_stage([DOUBLE], teacher, Teach(faulty=False, mutation_share=0.0),
+                                 limits=LIMITS, seed=0)
+    assert [s.kind for s in results[0].solutions] == ["correct"]
+    assert not any("Rewrite" in prompt_text(r) for r in teacher.requests)
