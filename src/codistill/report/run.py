@@ -1,0 +1,181 @@
+"""The run report of `codistill run`: one HTML page with plots, rebuilt from the run folder alone.
+
+Everything comes from manifest.json (stage stats) and the stage files, so `codistill report RUN`
+can rebuild it at any time, also for a run that is still going or was interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from codistill.report.html import image, page, pyplot, save, table
+
+STAGE_ORDER = ("eval", "teach", "train", "examine", "curriculum")
+
+
+def load_manifest(root: Path) -> dict[str, Any]:
+    """The run's manifest; a clear error when the folder is not a run."""
+    path = root / "manifest.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{root} is not a codistill run folder (no manifest.json)")
+    return json.loads(path.read_text())
+
+
+def by_cycle(manifest: dict[str, Any]) -> dict[int, dict[str, dict[str, Any]]]:
+    """{cycle: {stage name: manifest entry}} for the per-cycle stages."""
+    out: dict[int, dict[str, dict[str, Any]]] = {}
+    for key, entry in manifest.get("stages", {}).items():
+        m = re.fullmatch(r"cycle-(\d+)/(\w+)", key)
+        if m:
+            out.setdefault(int(m.group(1)), {})[m.group(2)] = entry
+    return dict(sorted(out.items()))
+
+
+def pass_curve(cycles: dict[int, dict[str, dict[str, Any]]]) -> dict[str, list[tuple[int, float]]]:
+    """pass@1 per benchmark over cycles (cycle 0 = before training)."""
+    curves: dict[str, list[tuple[int, float]]] = {}
+    for cycle, stages in cycles.items():
+        stats = stages.get("eval", {}).get("stats", {})
+        for bench, scores in (stats.get("pass_at_k") or {}).items():
+            if "pass@1" in scores:
+                curves.setdefault(bench, []).append((cycle, scores["pass@1"]))
+    return curves
+
+
+def _plot_pass(curves: dict[str, list[tuple[int, float]]], path: Path) -> Path:
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    for bench, points in curves.items():
+        xs, ys = zip(*points, strict=True)
+        ax.plot(xs, [100 * y for y in ys], marker="o", label=bench)
+        for x, y in points:
+            ax.annotate(f"{100 * y:.1f}", (x, 100 * y), textcoords="offset points", xytext=(0, 6),
+                        ha="center", fontsize=8)
+    ax.set_xlabel("cycle (0 = before training)")
+    ax.set_ylabel("pass@1 (%)")
+    ax.set_xticks(sorted({x for pts in curves.values() for x, _ in pts}))
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title("Student pass@1 per cycle")
+    return save(fig, path)
+
+
+def _plot_buckets(cycles: dict[int, dict[str, dict[str, Any]]], path: Path) -> Path | None:
+    rows = [(c, s.get("curriculum", {}).get("stats", {}).get("bucket_sizes") or {})
+            for c, s in cycles.items()]
+    rows = [(c, b) for c, b in rows if b]
+    if not rows:
+        return None
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    bottom = [0] * len(rows)
+    for name, color in (("easy", "#4caf50"), ("medium", "#ffb300"), ("hard", "#e53935"),
+                        ("excluded", "#9e9e9e")):
+        values = [b.get(name, 0) for _, b in rows]
+        if any(values):
+            ax.bar([str(c) for c, _ in rows], values, bottom=bottom, label=name, color=color)
+            bottom = [x + y for x, y in zip(bottom, values, strict=True)]
+    ax.set_xlabel("cycle")
+    ax.set_ylabel("questions")
+    ax.set_title("Difficulty buckets after examining the student")
+    ax.legend()
+    return save(fig, path)
+
+
+def _plot_faults(cycles: dict[int, dict[str, dict[str, Any]]], path: Path) -> Path | None:
+    totals: dict[str, int] = {}
+    for stages in cycles.values():
+        for fault, n in (stages.get("teach", {}).get("stats", {}).get("fault_types") or {}).items():
+            totals[fault] = totals.get(fault, 0) + n
+    if not totals:
+        return None
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 3.0))
+    ax.bar(list(totals), list(totals.values()), color="#5c6bc0")
+    ax.set_ylabel("verified faulty solutions")
+    ax.set_title("Fault types kept (teacher-written and AST mutations)")
+    return save(fig, path)
+
+
+def _plot_time(manifest: dict[str, Any], path: Path) -> Path | None:
+    entries = [(k, e.get("stats", {}).get("seconds")) for k, e in manifest.get("stages", {}).items()]
+    entries = [(k, s) for k, s in entries if s]
+    if not entries:
+        return None
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 0.35 * len(entries) + 1.2))
+    ax.barh([k for k, _ in entries][::-1], [s / 60 for _, s in entries][::-1], color="#26a69a")
+    ax.set_xlabel("minutes")
+    ax.set_title("Wall time per stage")
+    return save(fig, path)
+
+
+def _counts_rows(cycles: dict[int, dict[str, dict[str, Any]]]) -> list[list[Any]]:
+    rows = []
+    for cycle, stages in cycles.items():
+        for name in STAGE_ORDER:
+            counts = stages.get(name, {}).get("stats", {}).get("counts") or {}
+            rows += [[f"cycle {cycle}", name, key, value] for key, value in sorted(counts.items())]
+    return rows
+
+
+def _stage_rows(manifest: dict[str, Any]) -> list[list[Any]]:
+    rows = []
+    for key, entry in manifest.get("stages", {}).items():
+        stats = entry.get("stats", {})
+        tokens = stats.get("teacher_tokens", stats.get("student_tokens"))
+        rows.append([key, entry.get("status"), stats.get("seconds"), tokens])
+    return rows
+
+
+def _train_rows(cycles: dict[int, dict[str, dict[str, Any]]]) -> list[list[Any]]:
+    rows = []
+    for cycle, stages in cycles.items():
+        stats = stages.get("train", {}).get("stats", {})
+        for kind in ("sft", "dpo"):
+            if kind in stats:
+                s = stats[kind]
+                rows.append([f"cycle {cycle}", kind, stats.get(f"{kind}_rows"), s.get("steps"),
+                             s.get("loss"), s.get("seconds")])
+    return rows
+
+
+def build_report(root: str | Path) -> Path:
+    """Write <run>/report.html (and its PNGs under <run>/report/); return the HTML path."""
+    root = Path(root)
+    manifest = load_manifest(root)
+    cycles = by_cycle(manifest)
+    figs = root / "report"
+    sections: list[tuple[str, str]] = []
+    curves = pass_curve(cycles)
+    if curves:
+        rows = [[bench] + [f"{100 * v:.1f}%" for _, v in pts] for bench, pts in curves.items()]
+        longest = max(curves.values(), key=len)
+        body = image(_plot_pass(curves, figs / "pass1.png"), "pass@1 per cycle")
+        body += table(["benchmark"] + [f"cycle {c}" for c, _ in longest], rows)
+        sections.append(("pass@1 per cycle", body))
+    for title, plot, name in (("Difficulty buckets", _plot_buckets, "buckets.png"),
+                              ("Fault types", _plot_faults, "faults.png")):
+        made = plot(cycles, figs / name)
+        if made:
+            sections.append((title, image(made, title)))
+    sections.append(("Kept and dropped at every filter",
+                     table(["cycle", "stage", "count", "n"], _counts_rows(cycles))))
+    if train := _train_rows(cycles):
+        sections.append(("Training", table(["cycle", "phase", "rows", "steps", "loss", "seconds"],
+                                           train)))
+    timing = _plot_time(manifest, figs / "time.png")
+    body = (image(timing, "time per stage") if timing else "") + table(
+        ["stage", "status", "seconds", "model tokens"], _stage_rows(manifest))
+    sections.append(("Time and tokens per stage", body))
+    config = manifest.get("config", {})
+    models = config.get("models", {})
+    subtitle = (f"teacher {models.get('teacher')} · student {models.get('student')} · "
+                f"{config.get('cycles')} cycle(s) · strategy "
+                f"{config.get('curriculum', {}).get('strategy')}")
+    out = root / "report.html"
+    out.write_text(page(f"codistill run: {config.get('name', root.name)}", sections, subtitle))
+    return out

@@ -1,0 +1,55 @@
+"""The run report is rebuilt from a run folder: plots and tables from the manifest's stats."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codistill.report import build_report
+from codistill.store import RunStore
+
+
+def _fake_run(root: Path) -> None:
+    with RunStore(root, config={"name": "t", "cycles": 1, "models": {"teacher": "T", "student": "S"},
+                                "curriculum": {"strategy": "soda"}}) as store:
+        store.stage("eval", 0).finish(seconds=12.0, pass_at_k={"humaneval": {"pass@1": 0.125}})
+        store.stage("teach", 1).finish(seconds=300.0, teacher_tokens=9000,
+                                       counts={"questions_kept": 40, "questions_dropped": 8},
+                                       fault_types={"logic": 30, "name": 5})
+        store.stage("train", 1).finish(seconds=200.0, sft_rows=32, dpo_rows=12,
+                                       sft={"steps": 8, "loss": 0.9, "seconds": 150.0},
+                                       dpo={"steps": 3, "loss": 0.69, "seconds": 50.0})
+        store.stage("examine", 1).finish(seconds=80.0, counts={"passed": 20, "failed": 28})
+        store.stage("curriculum", 1).finish(seconds=90.0, counts={"kept": 10, "duplicate": 2},
+                                            bucket_sizes={"easy": 10, "medium": 10, "hard": 28})
+        store.stage("eval", 1).finish(seconds=12.0, pass_at_k={"humaneval": {"pass@1": 0.175}})
+
+
+def test_report_has_every_section(tmp_path: Path) -> None:
+    _fake_run(tmp_path)
+    html = build_report(tmp_path).read_text()
+    for text in ("pass@1 per cycle", "12.5%", "17.5%", "Difficulty buckets", "Fault types",
+                 "questions_dropped", "duplicate", "Training", "0.690", "Time and tokens",
+                 "9,000", "teacher T"):
+        assert text in html, text
+    assert html.count("data:image/png;base64,") == 4
+    assert (tmp_path / "report" / "pass1.png").stat().st_size > 1000
+
+
+def test_report_command(tmp_path: Path) -> None:
+    _fake_run(tmp_path / "runs" / "t")
+    proc = subprocess.run([sys.executable, "-m", "codistill.cli", "report", "t", "--runs",
+                           str(tmp_path / "runs")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("report.html")
+    bad = subprocess.run([sys.executable, "-m", "codistill.cli", "report", "nope", "--runs",
+                          str(tmp_path)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "no run folder 'nope'" in bad.stderr
+
+
+def test_not_a_run(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="not a codistill run folder"):
+        build_report(tmp_path)
