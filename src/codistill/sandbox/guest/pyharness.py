@@ -26,6 +26,7 @@ FAILURES = frozenset({"failed", "runtime_error", "memory_exceeded", "missing_mod
                       "output_exceeded", "compile_error", "exit", "bad_program"})
 _PLAIN = frozenset({int, float, complex, str, bytes, bool, type(None), bytearray, range})
 _DISK_ERRNOS = frozenset({errno.EFBIG, errno.ENOSPC, errno.EDQUOT})
+_HERE = __file__
 
 
 class _ClaimsEqual(BaseException):
@@ -207,7 +208,7 @@ def _describe(exc: BaseException, path: str, first_test_line: int, has_tests: bo
     if ours:
         payload["line"] = ours[-1]
     try:
-        os.write(2, "".join(traceback.format_exception(exc)).encode("utf-8", "replace"))
+        os.write(2, _format(exc).encode("utf-8", "replace"))
     except BaseException:  # noqa: BLE001, S110 - printing is best effort
         pass
     if isinstance(exc, _ClaimsEqual):
@@ -233,6 +234,14 @@ def _describe(exc: BaseException, path: str, first_test_line: int, has_tests: bo
     if isinstance(exc, AssertionError) and (raised_in_tests or not has_tests):
         return ("failed" if has_tests else "runtime_error"), payload
     return "runtime_error", payload
+
+
+def _format(exc: BaseException) -> str:
+    """The traceback Python would print, without the harness's own frames."""
+    shown = traceback.TracebackException.from_exception(exc)
+    shown.stack = traceback.StackSummary.from_list(
+        [frame for frame in shown.stack if frame.filename != _HERE])
+    return "".join(shown.format())
 
 
 def _type_name(exc: BaseException) -> str:

@@ -129,11 +129,10 @@ def diagnose(program: Program, outcome: Outcome) -> Diagnosis | None:
 
 
 ENVIRONMENT = [
-    (r"error\[E0463\]: can't find crate for `(\w+)`", Status.ENVIRONMENT_ERROR,
-     "crate {} is not available in the sandbox (plain rustc, no third-party crates)"),
-    (r"unresolved import `(\w+)`[^\n]*\n(?:[^\n]*\n){0,6}?[^\n]*(?:maybe a missing crate|"
-     r"you might be missing crate)", Status.ENVIRONMENT_ERROR,
-     "crate {} is not available in the sandbox (plain rustc, no third-party crates)"),
+    (pattern, Status.ENVIRONMENT_ERROR,
+     "crate {} is not available in the sandbox (plain rustc, no third-party crates)")
+    for pattern in (r"can't find crate for `(\w+)`", r"missing a crate named `(\w+)`",
+                    r"maybe a missing crate `(\w+)`", r"unlinked crate `(\w+)`")
 ]
 
 
