@@ -142,6 +142,15 @@ def test_pytest_style_and_argumentless_check_are_called() -> None:
     assert sandbox(p) == (Status.PASSED, Status.FAILED)
 
 
+def test_top_level_asserts_on_candidate_get_the_function_bound() -> None:
+    p = problem(f"## Question\n```\nCount negatives.\n```\n## Prompt\n```python\n{PROMPT}```\n"
+                "## Tests\n```python\nassert candidate([-1, -2]) == 2\n```\n"
+                f"## Solution\n```python\n{SOLUTION}```\n")
+    assert p.question == "Count negatives."
+    assert p.tests == "candidate = count_negatives\nassert candidate([-1, -2]) == 2\n"
+    assert sandbox(p) == (Status.PASSED, Status.FAILED)
+
+
 def test_unittest_cases_run_and_can_fail() -> None:
     tests = ("import unittest\n\nclass T(unittest.TestCase):\n    def test_it(self):\n"
              "        self.assertEqual(count_negatives([-5, 3]), 1)\n\n"

@@ -169,7 +169,9 @@ def parse_draft(text: str, language: str) -> Draft:
     tests = _code_of(sections.get("tests", ""), language)
     solution = _code_of(sections.get("solution", ""), language)
     prompt = _code_of(sections.get("prompt", ""), language)
-    question = sections.get("question", "").strip()
+    # A question wrapped in a fence is still prose.
+    question = "\n".join(line for line in sections.get("question", "").splitlines()
+                         if not _FENCE_LINE.match(line)).strip()
     if not (tests and solution):
         # No usable headings: tell the blocks apart by what they contain.
         blocks = _code_blocks(text, language)
@@ -282,6 +284,9 @@ def _python_tests(tests: str, entry: str) -> str:
     text = "\n".join(out + lines[cursor:]) + "\n"
     text = re.sub(r"^def\s+check\s*\(\s*\)", "def check(candidate=None)", text, flags=re.M)
     names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    params = {a.arg for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) for a in n.args.args}
+    if "check" not in names and "candidate" not in params and re.search(r"\bcandidate\b", text):
+        text = f"candidate = {entry}\n" + text  # top-level asserts written for check(candidate)
     if "check" not in names:
         called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         text += "".join(f"\n{name}()\n" for name in sorted(names)
