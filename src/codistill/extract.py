@@ -177,13 +177,19 @@ def python_header(prompt: str, entry_point: str | None) -> str:
     return "\n\n".join(parts) + "\n\n" if parts else ""
 
 
-_HEADER_LINE = re.compile(r"^\s*(#include|#define|#import|import |package |using |use |from |"
-                          r"const \w+ = require|declare |typedef )")
+_BODY_START = re.compile(r"^\s*(//|/\*|\*|#\s*\[|(public |private |static |final )*class |"
+                         r"(export )?(async )?function |func |(pub )?fn )")
 
 
-def brace_header(prompt: str) -> str:
-    """The include/import/package lines at the top of a non-Python prompt."""
-    return "".join(line + "\n" for line in prompt.splitlines() if _HEADER_LINE.match(line))
+def preamble(prompt: str, entry_point: str | None = None) -> str:
+    """The top of a non-Python prompt before its doc comment or function: includes, imports,
+    package clause, `using` lines and declarations the function relies on."""
+    lines = []
+    for line in prompt.splitlines():
+        if _BODY_START.match(line) or (entry_point and re.search(rf"\b{re.escape(entry_point)}\s*\(", line)):
+            break
+        lines.append(line + "\n")
+    return "".join(lines)
 
 
 def assemble_program(problem: Problem, completion: str, mode: Mode, *, truncate: bool = True) -> str:
@@ -207,18 +213,19 @@ def assemble_program(problem: Problem, completion: str, mode: Mode, *, truncate:
             if code.startswith((" ", "\t")):
                 return prompt + code  # the model answered with the body only
         return python_header(prompt, problem.entry_point) + code if prompt.strip() else code
+    header = preamble(prompt, problem.entry_point)
     if language == "go":
-        return normalize_go(brace_header(prompt) + code)
+        return normalize_go(header + code)
     if language == "java":
-        header = "".join(line for line in brace_header(prompt).splitlines(keepends=True)
-                         if line not in code)
+        header = "".join(line for line in header.splitlines(keepends=True)
+                         if line.startswith("import ") and line.strip() not in code)
         if not re.search(r"\b(class|interface|record|enum)\s+\w+", code):
             name = re.search(r"\bclass\s+(\w+)", prompt)
             code = f"class {name.group(1) if name else 'Solution'} {{\n{code}}}\n"
         return header + code
-    header = "".join(line for line in brace_header(prompt).splitlines(keepends=True)
-                     if line.strip() not in code)
-    return header + code
+    kept = "".join(line for line in header.splitlines(keepends=True)
+                   if not line.strip() or line.strip() not in code)
+    return (kept.rstrip("\n") + "\n\n" if kept.strip() else "") + code
 
 
 _GO_IMPORT_BLOCK = re.compile(r"^import\s*\((.*?)\)\s*$", re.MULTILINE | re.DOTALL)

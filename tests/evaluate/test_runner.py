@@ -88,11 +88,13 @@ def test_completion_mode_continues_the_prompt_and_cuts_at_stops(tmp_path: Path) 
         p = next(p for p in problems if request.prompt == p.prompt)
         return body(p) + "\n\ndef unrelated():\n    raise RuntimeError('should be cut')\n"
 
-    result = evaluate_model(FakeGenerator(reply, name="base"), problems, out_dir=tmp_path,
-                            mode="completion", progress=False)
+    base = FakeGenerator(reply, name="base")
+    result = evaluate_model(base, problems, out_dir=tmp_path, mode="completion", progress=False)
     assert result.mode == "completion" and result.pass1 == 1.0
+    assert {"\ndef", "\nclass", "\nif", "\nprint", "\n#"} <= set(base.calls[0].sampling.stop)
     sample = json.loads((tmp_path / SAMPLES_FILE).read_text().splitlines()[0])
-    assert "unrelated" in sample["raw"] and "unrelated" not in sample["program"]
+    assert "unrelated" not in sample["program"]
+    assert sample["program"] == problems[0].prompt + sample["completion"]
 
 
 class FailingAfter(FakeGenerator):
