@@ -27,6 +27,10 @@ FAILURES = frozenset({"failed", "runtime_error", "memory_exceeded", "missing_mod
 _PLAIN = frozenset({int, float, complex, str, bytes, bool, type(None), bytearray, range})
 _DISK_ERRNOS = frozenset({errno.EFBIG, errno.ENOSPC, errno.EDQUOT})
 _HERE = __file__
+# Taken at import, before any candidate exists: a candidate may rebind the builtins' names.
+_isinstance = isinstance
+_Assertion, _Memory, _SysExit, _NoModule, _OS = (AssertionError, MemoryError, SystemExit,
+                                                 ModuleNotFoundError, OSError)
 
 
 class _ClaimsEqual(BaseException):
@@ -211,17 +215,17 @@ def _describe(exc: BaseException, path: str, first_test_line: int, has_tests: bo
         os.write(2, _format(exc).encode("utf-8", "replace"))
     except BaseException:  # noqa: BLE001, S110 - printing is best effort
         pass
-    if isinstance(exc, _ClaimsEqual):
+    if _isinstance(exc, _ClaimsEqual):
         payload["error_type"] = "ClaimsEqual"
         return "failed", payload
-    if isinstance(exc, _BadProgram):
+    if _isinstance(exc, _BadProgram):
         return "bad_program", payload
-    if isinstance(exc, SystemExit):
+    if _isinstance(exc, _SysExit):
         payload["message"] = "the program exited (SystemExit) before the tests finished"
         return "failed", payload
-    if isinstance(exc, MemoryError):
+    if _isinstance(exc, _Memory):
         return "memory_exceeded", payload
-    if isinstance(exc, ModuleNotFoundError) and exc.name:
+    if _isinstance(exc, _NoModule) and exc.name:
         top = exc.name.split(".")[0]
         # An import statement that failed, not a ModuleNotFoundError the candidate raised.
         line = linecache.getline(*frames[-1]).strip() if frames else ""
@@ -229,9 +233,9 @@ def _describe(exc: BaseException, path: str, first_test_line: int, has_tests: bo
             or "__import__(" in line
         payload.update(module=top, stdlib=top in sys.stdlib_module_names, genuine=genuine)
         return "missing_module", payload
-    if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+    if _isinstance(exc, _OS) and exc.errno in _DISK_ERRNOS:
         return "output_exceeded", payload
-    if isinstance(exc, AssertionError) and (raised_in_tests or not has_tests):
+    if _isinstance(exc, _Assertion) and (raised_in_tests or not has_tests):
         return ("failed" if has_tests else "runtime_error"), payload
     return "runtime_error", payload
 

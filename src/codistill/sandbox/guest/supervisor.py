@@ -169,6 +169,8 @@ class Supervisor:
                 os.setresuid(self.uid, self.uid, self.uid)
             os.chdir(workdir)
             env = dict(job.get("env", {}))
+            env.setdefault("HOME", workdir)
+            env.setdefault("TMPDIR", workdir)
             if job["kind"] == "exec":
                 for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
                     signal.signal(sig, signal.SIG_DFL)
