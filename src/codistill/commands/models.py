@@ -71,9 +71,10 @@ def _names(names: list[str]) -> list[embedded.EmbeddedModel]:
 
 
 def _list(args: argparse.Namespace) -> int:
-    table = Table(title="known models (embedded; any hf: id, folder or openai: endpoint also works)")
-    for column in ("name", "role", "spec", "source", "size", "verified", "converted", "path"):
+    table = Table(title="embedded models: spec embedded:<name> or embedded:<role>")
+    for column in ("name", "role", "from wheels", "size", "verified", "converted"):
         table.add_column(column, overflow="fold")
+    where = []
     for model in embedded.EMBEDDED.values():
         parts = embedded.locate(model)
         if args.no_hash:
@@ -82,14 +83,17 @@ def _list(args: argparse.Namespace) -> int:
             with console.status(f"hashing {model.name} source files"):
                 verified = embedded.verify(model).status
         converted = embedded.is_converted(model)
-        path = model.folder if converted else (parts[0].parent if parts else "-")
         colour = {"verified": "green", "mismatch": "red", "not-installed": "yellow"}.get(verified, "")
-        table.add_row(model.name, model.role, model.spec, model.wheels, f"{model.size / 1e6:.0f} MB",
-                      f"[{colour}]{verified}[/{colour}]" if colour else verified,
-                      "yes" if converted else "no", str(path))
+        table.add_row(model.name, model.role, model.wheels, f"{model.size / 1e6:.0f} MB",
+                      f"[{colour}]{verified}[/{colour}]" if colour else verified, "yes" if converted else "no")
+        source = parts[0].parent if parts else "not installed"
+        where.append(f"{model.name}: {model.folder if converted else '(not converted yet)'}; source {source}")
     out.print(table)
-    out.print(f"converted models are kept in {embedded.paths.models_dir()} "
-              "(set CODISTILL_MODELS or CODISTILL_HOME to move it)", highlight=False)
+    for line in where:
+        out.print(line, highlight=False, soft_wrap=True)
+    out.print("any hf:<hub id>, local folder or openai:<url>#<model> spec works too (docs/models.md)")
+    out.print(f"converted models live in {embedded.paths.models_dir()} "
+              "(set CODISTILL_MODELS or CODISTILL_HOME to move them)", highlight=False, soft_wrap=True)
     return 0
 
 
@@ -115,9 +119,9 @@ def _check(args: argparse.Namespace) -> int:
         except ModelError:
             specs.append(name)  # any model spec
     table = Table(title="model check")
-    for column in ("spec", "identity", "load s", "new tokens", "tok/s", "text"):
+    for column in ("spec", "load s", "new tokens", "tok/s", "text"):
         table.add_column(column, overflow="fold")
-    failed = 0
+    lines, failed = [], 0
     sampling = Sampling(max_new_tokens=args.tokens)
     for spec in specs:
         try:
@@ -133,12 +137,17 @@ def _check(args: argparse.Namespace) -> int:
             tokens = sum(gen.completion_tokens)
             if not gen.text.strip():
                 raise ModelError(f"{spec} generated only whitespace")
-            table.add_row(spec, generator.identity, f"{loaded:.1f}", str(tokens),
-                          f"{tokens / seconds:.1f}", gen.text[:80].replace("\n", "⏎"))
+            rate = tokens / seconds if seconds > 0 else float("inf")
+            table.add_row(spec, f"{loaded:.1f}", str(tokens), f"{rate:.1f}", gen.text[:60].replace("\n", "⏎"))
+            lines.append(f"[green]ok[/green] {generator.identity}: {tokens} tokens in {seconds:.2f} s "
+                         f"({rate:.1f} tok/s): {gen.text[:60]!r}")
         except (ModelError, SpecError) as exc:
             failed += 1
-            table.add_row(spec, "-", "-", "-", "-", f"[red]FAILED[/red] {exc}")
+            table.add_row(spec, "-", "-", "-", "[red]FAILED[/red]")
+            lines.append(f"[red]FAILED[/red] {spec}: {exc}")
     out.print(table)
+    for line in lines:
+        out.print(line, highlight=False, soft_wrap=True)
     return 1 if failed else 0
 
 

@@ -116,10 +116,9 @@ class OpenAIGenerator(Generator):
                 await asyncio.gather(*tasks, return_exceptions=True)
                 done = sum(r is not None for r in results)
                 why = str(exc) if isinstance(exc, ModelError) else f"{type(exc).__name__}: {exc}"
-                raise GenerationFailed(
-                    f"{why}\n({done} of {len(requests)} requests had finished; their results are kept)",
-                    results,
-                ) from exc
+                if len(requests) > 1:
+                    why += f"\n({done} of {len(requests)} requests had finished; their results are kept)"
+                raise GenerationFailed(why, results) from exc
         return [r for r in results if r is not None]
 
     async def _one(self, client: httpx.AsyncClient, request: Request, sampling: Sampling) -> Generation:

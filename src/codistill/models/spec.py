@@ -78,6 +78,8 @@ def parse_spec(spec: str) -> ModelSpec:
             raise _bad(spec, str(exc.args[0])) from None
         return ModelSpec(raw=spec, kind="embedded", target=name, options=options)
     if prefix == "hf":
+        if Path(rest).expanduser().is_dir():
+            return ModelSpec(raw=spec, kind="hf", target=str(Path(rest).expanduser()))
         body, options = _split_options(rest, spec)
         if not body:
             raise _bad(spec, "hf: needs a hub id or a folder after the colon")
