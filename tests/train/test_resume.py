@@ -18,7 +18,7 @@ from codistill.train import sft_rows, train_sft, write_rows
 from .conftest import solutions, weights
 
 SETTINGS = SFT(lr=1e-3, epochs=1, batch_size=2, max_length=256, warmup_ratio=0.0)
-STEPS, EVERY = 40, 4
+STEPS, EVERY = 24, 4
 
 WORKER = """
 import json, sys

@@ -25,12 +25,14 @@ import torch
 from codistill.config import Lora
 
 if TYPE_CHECKING:
+    from datasets import Dataset
     from peft import LoraConfig
-    from transformers import PreTrainedTokenizerBase, Trainer
+    from transformers import PreTrainedTokenizerBase, Trainer, TrainingArguments
 
 REQUEST = "train-request.json"
 RESULT = "train-result.json"
 MODEL = "model"
+ROWS = "rows"
 CHECKPOINT = "checkpoint-"
 
 
@@ -92,6 +94,8 @@ def finished_result(output_dir: Path, kind: str, fp: str) -> TrainResult | None:
         raise TrainError(f"{output_dir / MODEL} is missing although {path} says training finished; "
                          "delete the folder and train again")
     _remove_checkpoints(output_dir)
+    if is_main_process():
+        shutil.rmtree(output_dir / ROWS, ignore_errors=True)
     return TrainResult(
         output_dir=output_dir, model_dir=output_dir / MODEL, steps=int(data["steps"]),
         train_loss=data.get("train_loss"), metrics=data.get("metrics", {}), seconds=data.get("seconds", 0.0),
@@ -214,6 +218,22 @@ def load_tokenizer(model_path: str | Path) -> PreTrainedTokenizerBase:
     return tokenizer
 
 
+def rows_dataset(rows: list[dict[str, Any]], output_dir: Path, args: TrainingArguments) -> Dataset:
+    """The rows as a datasets.Dataset stored in output_dir/rows, shared by every training process.
+
+    An in-memory Dataset keeps its map caches in a per-process temporary folder, so under
+    `accelerate launch` the reference log-probs rank 0 caches would be invisible to the others.
+    """
+    from datasets import Dataset, load_from_disk
+
+    folder = output_dir / ROWS
+    with args.main_process_first(local=False, desc="training rows"):
+        if args.process_index == 0:
+            shutil.rmtree(folder, ignore_errors=True)
+            Dataset.from_list(rows).save_to_disk(str(folder))
+        return load_from_disk(str(folder))
+
+
 def run_trainer(
     trainer: Trainer, *, kind: str, output_dir: Path, fp: str, model_path: str | Path,
     resume: Path | None, lora: Lora | None, started: float,
@@ -245,6 +265,7 @@ def run_trainer(
         result.seconds = round(time.monotonic() - started, 3)
         _write_json(output_dir / RESULT, {**result.to_dict(), "fingerprint": fp})
         _remove_checkpoints(output_dir)
+        shutil.rmtree(output_dir / ROWS, ignore_errors=True)
     trainer.accelerator.wait_for_everyone()
     result.seconds = round(time.monotonic() - started, 3)
     return result

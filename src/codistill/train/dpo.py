@@ -14,6 +14,7 @@ from codistill.train.common import (
     finished_result,
     load_tokenizer,
     peft_config,
+    rows_dataset,
     run_trainer,
     trainer_args,
 )
@@ -54,7 +55,6 @@ def train_dpo(
         return done
     resume = begin(output_dir, "dpo", fp, recipe)
 
-    from datasets import Dataset
     from transformers import AutoModelForCausalLM
     from trl import DPOConfig, DPOTrainer
 
@@ -71,7 +71,7 @@ def train_dpo(
     # the precomputed log-probs, or the adapter-disabled base); only another model is loaded here.
     ref_model = None if same_ref else AutoModelForCausalLM.from_pretrained(ref_model_path, dtype="float32")
     trainer = DPOTrainer(
-        model=str(model_path), ref_model=ref_model, args=args, train_dataset=Dataset.from_list(rows),
+        model=str(model_path), ref_model=ref_model, args=args, train_dataset=rows_dataset(rows, output_dir, args),
         processing_class=load_tokenizer(model_path), peft_config=peft_config(lora),
     )
     return run_trainer(trainer, kind="dpo", output_dir=output_dir, fp=fp, model_path=model_path,

@@ -23,6 +23,7 @@ from codistill.train.common import (
     finished_result,
     load_tokenizer,
     peft_config,
+    rows_dataset,
     run_trainer,
     trainer_args,
     training_device,
@@ -101,7 +102,6 @@ def train_grpo(
         return done
     resume = begin(output_dir, "grpo", fp, recipe)
 
-    from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
     args = GRPOConfig(**{
@@ -118,7 +118,7 @@ def train_grpo(
         **(trl_args or {}),
     })
     trainer = GRPOTrainer(
-        model=str(model_path), reward_funcs=list(reward_funcs), args=args, train_dataset=Dataset.from_list(rows),
+        model=str(model_path), reward_funcs=list(reward_funcs), args=args, train_dataset=rows_dataset(rows, output_dir, args),
         processing_class=load_tokenizer(model_path), peft_config=peft_config(lora),
     )
     return run_trainer(trainer, kind="grpo", output_dir=output_dir, fp=fp, model_path=model_path,

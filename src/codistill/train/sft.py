@@ -14,6 +14,7 @@ from codistill.train.common import (
     finished_result,
     load_tokenizer,
     peft_config,
+    rows_dataset,
     run_trainer,
     trainer_args,
 )
@@ -50,7 +51,6 @@ def train_sft(
         return done
     resume = begin(output_dir, "sft", fp, recipe)
 
-    from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
     args = SFTConfig(**{
@@ -64,7 +64,7 @@ def train_sft(
         **(trl_args or {}),
     })
     trainer = SFTTrainer(
-        model=str(model_path), args=args, train_dataset=Dataset.from_list(rows),
+        model=str(model_path), args=args, train_dataset=rows_dataset(rows, output_dir, args),
         processing_class=load_tokenizer(model_path), peft_config=peft_config(lora),
     )
     return run_trainer(trainer, kind="sft", output_dir=output_dir, fp=fp, model_path=model_path,
