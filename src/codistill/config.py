@@ -207,6 +207,21 @@ class Coevolve(Section):
     mistake_book_k: int = Field(3, ge=0, description="replayed tests per question")
     questions_per_step: int = Field(2, ge=1)
     max_new_tokens: int = Field(384, ge=16)
+    phase_steps: int = Field(
+        2, ge=1, description="GRPO steps of one model before the other trains; `steps` is each "
+        "model's total, so a run has ceil(steps / phase_steps) rounds"
+    )
+    own_tests: bool = Field(
+        True, description="the Code model's reward also runs the question's own tests"
+    )
+    blacklist_after: int = Field(
+        3, ge=0, description="blacklist a question after this many code phases in a row where no "
+        "sample passes a single test of its reward; 0: never"
+    )
+    test_timeout_s: float = Field(5.0, gt=0.0, le=600.0, description="seconds per single-test run")
+    use_vllm: bool | None = Field(
+        None, description="generate with vLLM inside TRL; default: when a CUDA GPU and vllm exist"
+    )
 
 
 class RunConfig(Section):

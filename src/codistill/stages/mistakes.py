@@ -10,7 +10,8 @@ The rules (docs/coevolve.md):
 - `top(question, k)` gives the k most frequent tests (ties: the one that entered first), which the
   Code model's reward replays.
 - A question is blacklisted when it is found unsolvable: its reference fails its own tests, or no
-  sample of the Code model passes any of its own tests in `patience` consecutive code phases.
+  sample of the Code model passes a single test of its reward in `patience` code phases in a row
+  (all-zero rewards give GRPO no advantage to learn from).
 """
 
 from __future__ import annotations
@@ -32,7 +33,12 @@ class MistakeBook:
     misses: dict[str, int] = field(default_factory=dict)  # question -> consecutive unsolved phases
 
     def record(self, question_id: str, test: str, failed: bool) -> int:
-        """Apply one event (+1 on a failure, -1 on a pass, dropped at 0); return the new frequency."""
+        """Apply one event (+1 on a failure, -1 on a pass, dropped at 0); return the new frequency.
+
+        Events on a blacklisted question are ignored: its tests are never replayed.
+        """
+        if question_id in self.blacklist:
+            return 0
         entries = self.tests.get(question_id, {})
         count = entries.get(test, 0) + (1 if failed else -1)
         if count > 0:
@@ -76,7 +82,7 @@ class MistakeBook:
     def note_attempt(self, question_id: str, solved: bool, patience: int) -> bool:
         """Count a code phase on a question; blacklist it after `patience` unsolved ones in a row.
 
-        `solved`: some sample passed at least one of the question's own tests. `patience` 0 never
+        `solved`: some sample passed at least one test of its reward. `patience` 0 never
         blacklists. Returns True when this call blacklisted the question.
         """
         if solved:
@@ -84,7 +90,7 @@ class MistakeBook:
             return False
         self.misses[question_id] = self.misses.get(question_id, 0) + 1
         if patience and self.misses[question_id] >= patience and not self.banned(question_id):
-            self.ban(question_id, f"no sample passed any of its own tests in {patience} code phases in a row")
+            self.ban(question_id, f"no sample passed a single test in {patience} code phases in a row")
             return True
         return False
 

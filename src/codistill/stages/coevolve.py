@@ -1,0 +1,283 @@
+"""Code-A1: a Code model and a Test model co-evolved by GRPO, alternating, with a Mistake Book.
+
+runs/<name>/coevolve/
+  manifest.json            stages, their config fingerprints and stats (reward curves included)
+  check.jsonl              which questions take part, and why the others do not
+  round-<r>/code.jsonl     the Code phase's reward records: program, tests, pass/fail per test
+  round-<r>/code/          grpo/ (the trainer's folder; grpo/model is the new Code model), state.json
+  round-<r>/tests.jsonl    the Test phase's reward records: tests, validity, samples each test broke
+  round-<r>/tests/         grpo/, state.json (round state: Mistake Book, test pool, samples, models)
+  eval/before/, eval/after/  the Code model on the benchmarks, before and after
+  report.html, plots/
+A round is a Code phase then a Test phase; each continues from the previous model folder of its
+role. The state after every phase is saved with it, so a killed run resumes from the last finished
+phase (an unfinished phase is redone from its start). docs/coevolve.md explains the rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import math
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+from codistill.config import RunConfig, dump_config
+from codistill.records import Problem
+from codistill.roles import open_cache, role_generator, trainable_path
+from codistill.sandbox import Limits
+from codistill.stages.coevolve_state import (
+    RoundState,
+    after_code_phase,
+    after_tests_phase,
+    code_rows,
+    own_tests,
+    pick_questions,
+    step_curve,
+    tests_rows,
+    unusable_reason,
+)
+from codistill.store import RunStore
+from codistill.train.rewards import TestRunner, bind, code_reward, test_reward
+
+if TYPE_CHECKING:
+    from codistill.train.common import TrainResult
+
+STATE = "state.json"
+
+
+class CoevolveError(RuntimeError):
+    """Co-evolution cannot start or go on; the message says what to change."""
+
+
+def _problems_hash(problems: list[Problem]) -> str:
+    blob = json.dumps([p.model_dump(mode="json") for p in problems], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _use_vllm(setting: bool | None) -> bool:
+    if setting is not None:
+        return setting
+    import torch
+
+    return torch.cuda.is_available() and importlib.util.find_spec("vllm") is not None
+
+
+class Coevolution:
+    """One co-evolution run over a run folder; `run()` does (or resumes) all of it."""
+
+    def __init__(self, config: RunConfig, problems: list[Problem], *, force: bool = False,
+                 progress: bool = True, evaluate: bool = True, console: Console | None = None,
+                 trainer: Callable[..., TrainResult] | None = None) -> None:
+        self.config = config
+        self.trainer = trainer  # train_grpo unless given (tests script one to drive the rewards)
+        self.cfg = config.coevolve
+        self.problems = {p.id: p for p in problems}
+        if len(self.problems) != len(problems):
+            raise CoevolveError("question ids repeat; give each question a distinct id")
+        self.progress = progress
+        self.evaluate = evaluate
+        self.console = console or Console(stderr=True, quiet=not progress)
+        self.root = config.run_dir / "coevolve"
+        self.store = RunStore(self.root, config=dump_config(config), force=force)
+        m = config.models
+        self.code_spec, self.test_spec = m.student, m.test_model or m.student
+        self.runner = TestRunner(Limits(timeout_s=self.cfg.test_timeout_s, memory_mb=config.sandbox.memory_mb),
+                                 workers=config.sandbox.workers)
+        self.depends = {"coevolve": self.cfg.model_dump(mode="json"), "code_model": self.code_spec,
+                        "test_model": self.test_spec, "seed": config.seed, "problems": _problems_hash(problems),
+                        "lora": config.train.lora.model_dump(mode="json")}
+
+    # -- stages ---------------------------------------------------------------------------------
+
+    def check(self) -> list[Problem]:
+        """The questions that take part: Python, with a reference that passes its own tests."""
+        stage = self.store.stage("check", depends={"problems": self.depends["problems"],
+                                                   "test_timeout_s": self.cfg.test_timeout_s})
+        if not stage.done:
+            stage.delete_files()
+            candidates = [p for p in self.problems.values() if not unusable_reason(p)]
+            jobs = [(p.reference or "", p.entry_point, t) for p in candidates for t in own_tests(p)]
+            outcomes = iter(self.runner.run(jobs))
+            failing = {p.id: [t for t in own_tests(p) if not next(outcomes).passed] for p in candidates}
+            with stage.appender() as out:
+                for p in self.problems.values():
+                    reason = unusable_reason(p) or (
+                        f"its reference fails {len(failing[p.id])} of its own tests, e.g. {failing[p.id][0]}"
+                        if failing[p.id] else "")
+                    out.write({"id": p.id, "usable": not reason, "reason": reason})
+            rows = stage.rows()
+            stage.finish(questions=len(rows), usable=sum(r["usable"] for r in rows))
+        usable = [self.problems[r["id"]] for r in stage.rows() if r["usable"] and r["id"] in self.problems]
+        if not usable:
+            reasons = {r["reason"].split(":")[0] for r in stage.rows() if not r["usable"]}
+            raise CoevolveError("no question can take part in co-evolution (" + "; ".join(sorted(reasons)) +
+                                "); give Python questions with an entry point, a reference and tests, "
+                                "e.g. data.seeds: [bank] with data.languages: [python]")
+        return usable
+
+    def _phase(self, round_: int, kind: str, state: RoundState, questions: list[Problem],
+               steps: int) -> RoundState:
+        """One GRPO phase of the Code (kind 'code') or Test ('tests') model; returns the new state."""
+        from codistill.train import GRPOSettings, train_grpo
+
+        train = self.trainer or train_grpo
+        stage = self.store.stage(f"round-{round_}/{kind}", depends=self.depends)
+        if stage.done:
+            return RoundState.load(stage.dir / STATE)
+        stage.delete_files()  # a phase cut short is redone from its start
+        started = time.perf_counter()
+        records: list[dict[str, Any]] = []
+        common = {"problems": self.problems, "runner": self.runner, "record": records.append}
+        if kind == "code":
+            rows = code_rows(questions, state, self.cfg)
+            reward = bind(code_reward, **common)
+            model, offset, keys = state.code_model, state.code_steps, ("reward",)
+        else:
+            rows = tests_rows(questions, state, self.cfg)
+            reward = bind(test_reward, alpha=self.cfg.alpha, max_tests=self.cfg.tests_per_question, **common)
+            model, offset, keys = state.test_model, state.test_steps, ("reward", "validity", "attack_rate")
+        if not rows:
+            raise CoevolveError(f"round {round_}: the {kind} phase has no rows (no code samples were "
+                                "recorded in the code phase); delete the round's folders and rerun")
+        settings = GRPOSettings.from_coevolve(self.cfg, steps=steps, use_vllm=_use_vllm(self.cfg.use_vllm),
+                                              questions_per_step=min(self.cfg.questions_per_step, len(rows)))
+        self.console.print(f"[cyan]round {round_}: {kind} phase, {steps} GRPO steps on {len(rows)} questions")
+        result = train(model, rows, [reward], stage.dir / "grpo", settings,
+                            seed=self.config.seed + round_, device=self.config.models.device,
+                            progress=self.progress, lora=self.config.train.lora)
+        new = RoundState.from_dict(state.to_dict())
+        new.round, new.phase = round_, kind
+        banned: list[str] = []
+        if kind == "code":
+            banned = after_code_phase(new, records, questions, self.cfg)
+            new.code_model, new.code_steps = str(result.model_dir), state.code_steps + result.steps
+        else:
+            after_tests_phase(new, records, self.cfg)
+            new.test_model, new.test_steps = str(result.model_dir), state.test_steps + result.steps
+        with stage.appender() as out:
+            out.write_all(records)
+        new.save(stage.dir / STATE)
+        curve = step_curve(records, keys, offset)
+        stage.finish(seconds=round(time.perf_counter() - started, 2), steps=result.steps, questions=len(rows),
+                     curve=curve, book_size=new.book.size(), blacklisted=len(new.book.blacklist),
+                     newly_blacklisted=banned, programs_run=self.runner.programs_run)
+        self._prune(state, new, kind)
+        last = curve[-1] if curve else {}
+        self.console.print(f"  {kind} reward {curve[0]['reward'] if curve else '-'} -> {last.get('reward', '-')}; "
+                           f"Mistake Book {new.book.size()} tests; {len(new.book.blacklist)} blacklisted")
+        return new
+
+    def _prune(self, old: RoundState, new: RoundState, kind: str) -> None:
+        """Delete the model folder this phase superseded, when it is one of ours (disk, not data)."""
+        before = Path(old.code_model if kind == "code" else old.test_model)
+        after = Path(new.code_model if kind == "code" else new.test_model)
+        if before != after and before.name == "model" and self.root.resolve() in before.resolve().parents:
+            shutil.rmtree(before, ignore_errors=True)
+
+    def _evaluate(self, label: str, spec: str) -> dict[str, Any]:
+        """pass@k of the Code model `spec` on the configured benchmarks (a resumable stage)."""
+        from codistill.evaluate import evaluate_model
+
+        ev = self.config.eval
+        stage = self.store.stage(f"eval/{label}", depends={
+            "eval": ev.model_dump(mode="json"), "sandbox": self.config.sandbox.model_dump(mode="json"),
+            "dtype": self.config.models.dtype, "model": spec if label == "before" else self.depends})
+        if stage.done:
+            return stage.entry["stats"]
+        started = time.perf_counter()
+        cache = open_cache(self.config)
+        generator = role_generator(spec, self.config, cache)
+        limits = Limits(timeout_s=self.config.sandbox.timeout_s, memory_mb=self.config.sandbox.memory_mb)
+        results = {}
+        try:
+            for bench in ev.benchmarks:
+                self.console.print(f"[cyan]evaluating the Code model ({label}) on {bench}")
+                result = evaluate_model(generator, bench, out_dir=stage.dir / bench.replace(":", "_"), n=ev.n,
+                                        temperature=ev.temperature, top_p=ev.top_p,
+                                        max_new_tokens=ev.max_new_tokens, limits=limits, limit=ev.limit,
+                                        cache=cache, workers=self.config.sandbox.workers,
+                                        progress=self.progress)
+                results[bench] = {**result.pass_at_k, "tasks": len(result.per_task),
+                                  "passed": result.passed_tasks}
+        finally:
+            generator.close()
+        stage.finish(seconds=round(time.perf_counter() - started, 2), model=spec, results=results)
+        return stage.entry["stats"]
+
+    # -- the run --------------------------------------------------------------------------------
+
+    def rounds(self) -> list[int]:
+        """GRPO steps of each round's phases: `steps` split into chunks of `phase_steps`."""
+        total, chunk = self.cfg.steps, self.cfg.phase_steps
+        return [min(chunk, total - i * chunk) for i in range(math.ceil(total / chunk))]
+
+    def run(self) -> dict[str, Any]:
+        """Check the questions, run (or resume) every round, evaluate, write the report."""
+        from codistill.report.coevolve import write_report
+
+        started = time.perf_counter()
+        usable = self.check()
+        state = RoundState(code_model=str(trainable_path(self.code_spec)),
+                           test_model=str(trainable_path(self.test_spec)))
+        plan = self.rounds()
+        self.console.print(f"[bold]codistill coevolve[/] {self.config.name}: {len(usable)} questions, "
+                           f"{len(plan)} rounds of {self.cfg.phase_steps} GRPO steps per model")
+        for r, steps in enumerate(plan, start=1):
+            active = [p for p in usable if not state.book.banned(p.id)]
+            per_phase = steps * self.cfg.questions_per_step
+            if len(active) < self.cfg.questions_per_step:
+                state.stopped = (f"round {r}: {len(active)} questions left (the others are blacklisted), "
+                                 f"fewer than questions_per_step={self.cfg.questions_per_step}")
+                self.console.print(f"[yellow]stopping early: {state.stopped}")
+                break
+            questions = pick_questions(active, state, min(per_phase, len(active)), self.config.seed + r)
+            state = self._phase(r, "code", state, questions, steps)
+            state = self._phase(r, "tests", state, questions, steps)
+        evals: dict[str, Any] = {}
+        if self.evaluate:
+            if self.config.eval.before:
+                evals["before"] = self._evaluate("before", self.code_spec)
+            evals["after"] = self._evaluate("after", state.code_model)
+        summary = summarize(self.store, state, evals, time.perf_counter() - started)
+        summary["report"] = str(write_report(self.root))
+        return summary
+
+    def close(self) -> None:
+        """Release the run folder."""
+        self.store.close()
+
+
+def summarize(store: RunStore, state: RoundState, evals: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """The figures a person asks for first: steps, time, reward start and end, pass@1."""
+    phases = {k: v for k, v in store.stages().items() if k.startswith("round-") and v.get("status") == "done"}
+    code = [p for k, v in phases.items() if k.endswith("/code") for p in v["stats"]["curve"]]
+    tests = [p for k, v in phases.items() if k.endswith("/tests") for p in v["stats"]["curve"]]
+    return {
+        "rounds": state.round, "code_steps": state.code_steps, "test_steps": state.test_steps,
+        "train_seconds": round(sum(v["stats"]["seconds"] for v in phases.values()), 1),
+        "wall_seconds_this_call": round(seconds, 1),
+        "code_reward": [code[0]["reward"], code[-1]["reward"]] if code else None,
+        "test_reward": [tests[0]["reward"], tests[-1]["reward"]] if tests else None,
+        "mistake_book": state.book.size(), "blacklisted": len(state.book.blacklist),
+        "code_model": state.code_model, "test_model": state.test_model, "stopped": state.stopped,
+        "pass_at_1": {label: {b: r.get("pass@1") for b, r in e.get("results", {}).items()}
+                      for label, e in evals.items()},
+    }
+
+
+def coevolve(config: RunConfig, problems: list[Problem], *, force: bool = False, progress: bool = True,
+             evaluate: bool = True, trainer: Callable[..., TrainResult] | None = None) -> dict[str, Any]:
+    """Run or resume Code-A1 co-evolution on `problems`; returns the summary (report path included)."""
+    runner = Coevolution(config, problems, force=force, progress=progress, evaluate=evaluate,
+                         trainer=trainer)
+    try:
+        return runner.run()
+    finally:
+        runner.close()
