@@ -1,7 +1,8 @@
-"""Training throughput: tokens/s of SFT and DPO steps on the embedded student (or any model folder).
+"""Training throughput: tokens/s of SFT and DPO steps (and GRPO steps/s) on the embedded student.
 
     python bench/train.py                       # the embedded student, 4 steps each, batch 4
-    python bench/train.py --model DIR --steps 8 --batch 8 --dpo-ref precompute
+    python bench/train.py --model DIR --steps 8 --batch 8 --dpo-ref model
+    python bench/train.py --model DIR --random-init --device cuda --only grpo   # weights need not travel
 
 Rows are HumanEval problems with their canonical solution (SFT, DPO chosen) and the solution
 with its last line dropped (DPO rejected), in the same chat format the pipeline trains on.
@@ -21,7 +22,15 @@ from pathlib import Path
 
 from codistill.config import DPO, SFT
 from codistill.records import Problem
-from codistill.train import dpo_rows, sft_rows, train_dpo, train_sft
+from codistill.train import (
+    GRPOSettings,
+    dpo_rows,
+    grpo_rows,
+    sft_rows,
+    train_dpo,
+    train_grpo,
+    train_sft,
+)
 
 
 def student_folder() -> Path | None:
@@ -60,6 +69,26 @@ def count_tokens(model: Path, rows: list[dict], columns: tuple[str, ...]) -> int
     return total
 
 
+def random_init(folder: Path, out: Path) -> Path:
+    """A copy of `folder`'s config and tokenizer with random weights (throughput is the same)."""
+    import shutil
+
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(folder)
+    AutoModelForCausalLM.from_config(config).save_pretrained(out)
+    for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json",
+                 "special_tokens_map.json"):
+        if (folder / name).is_file():
+            shutil.copy(folder / name, out / name)
+    return out
+
+
+def mentions_return(completions: list, **kwargs: object) -> list[float]:
+    """A cheap reward for timing: 1 when the answer contains a return statement."""
+    return [float("return" in c[0]["content"]) for c in completions]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the SFT and DPO measurements and print tokens/s."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -70,7 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--dpo-ref", choices=["model", "precompute"], default="precompute",
                         help="DPO reference: a loaded copy, or log-probs computed before training")
-    parser.add_argument("--only", choices=["sft", "dpo"], default=None)
+    parser.add_argument("--only", choices=["sft", "dpo", "grpo"], default=None,
+                        help="one measurement (default: SFT and DPO; GRPO only when asked)")
+    parser.add_argument("--random-init", action="store_true",
+                        help="random weights from the folder's config (for machines the weights cannot reach)")
+    parser.add_argument("--group", type=int, default=4, help="GRPO group size")
+    parser.add_argument("--completion-length", type=int, default=128, help="GRPO max completion tokens")
     parser.add_argument("--packing", action="store_true", help="pack SFT rows into max-length sequences")
     parser.add_argument("--bf16", action="store_true", help="bf16 autocast (also on CPU)")
     args = parser.parse_args(argv)
@@ -87,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"model {model}; {args.steps} steps x batch {args.batch}; max_length {args.max_length}; "
           f"device {args.device}{'; bf16' if args.bf16 else ''}")
     with tempfile.TemporaryDirectory() as tmp:
+        if args.random_init:
+            model = random_init(model, Path(tmp) / "random")
         if args.only in (None, "sft"):
             rows = sft_rows((p, good) for p, good, _ in triples)
             tokens = count_tokens(model, rows, ("completion",))
@@ -105,8 +141,19 @@ def main(argv: list[str] | None = None) -> int:
                                save_steps=10**6, trl_args=extra_dpo)
             runtime = result.metrics["train_runtime"]
             print(f"DPO (reference: {args.dpo_ref}): {result.steps} steps, {tokens} tokens, {runtime:.1f} s "
-                  f"(+{result.metrics.get('precompute_seconds', 0.0):.1f} s precompute), "
+                  f"(+{result.metrics['setup_seconds']:.1f} s setup: load, tokenize, reference), "
                   f"{tokens / runtime:.1f} tokens/s, loss {result.train_loss:.3f}")
+        if args.only == "grpo":
+            rows = grpo_rows(p for p, _, _ in triples)
+            settings = GRPOSettings(steps=args.steps, group_size=args.group, questions_per_step=args.batch,
+                                    lr=1e-6, kl_coef=0.04, max_completion_length=args.completion_length)
+            result = train_grpo(model, rows, [mentions_return], Path(tmp) / "grpo", settings, device=args.device,
+                                progress=False, save_steps=10**6, trl_args=extra)
+            runtime = result.metrics["train_runtime"]
+            lengths = [h["completions/mean_length"] for h in result.log_history if "completions/mean_length" in h]
+            generated = sum(lengths) * args.batch * args.group
+            print(f"GRPO: {result.steps} steps x {args.batch} prompts x {args.group} completions, {runtime:.1f} s, "
+                  f"{runtime / result.steps:.2f} s/step, {generated / runtime:.1f} generated tokens/s")
     return 0
 
 
