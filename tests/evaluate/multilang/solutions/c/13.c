@@ -1,0 +1,7 @@
+    while (b != 0) {
+        long t = a % b;
+        a = b;
+        b = t;
+    }
+    return a < 0 ? -a : a;
+}

@@ -1,0 +1,7 @@
+    long sum = 0, product = 1;
+    for (long n : numbers) {
+        sum += n;
+        product *= n;
+    }
+    return {sum, product};
+}

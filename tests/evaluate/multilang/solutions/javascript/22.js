@@ -1,0 +1,2 @@
+  return values.filter((v) => typeof v === "number" && Number.isInteger(v));
+}

@@ -1,0 +1,3 @@
+  const kept = s.split("").filter((ch) => !c.includes(ch)).join("");
+  return [kept, kept === kept.split("").reverse().join("")];
+}

@@ -1,0 +1,2 @@
+  return values.filter((v): v is number => typeof v === "number" && Number.isInteger(v));
+}

@@ -1,0 +1,5 @@
+  return string
+    .split("")
+    .map((ch) => (ch === ch.toUpperCase() ? ch.toLowerCase() : ch.toUpperCase()))
+    .join("");
+}
