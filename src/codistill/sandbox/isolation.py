@@ -39,6 +39,12 @@ ENV_PYTHON = "CODISTILL_SANDBOX_PYTHON"
 ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
        "/etc/localtime", "/etc/java-17-openjdk", "/etc/java-21-openjdk", "/etc/java-11-openjdk",
        "/etc/ssl/certs/java", "/etc/ssl/openssl.cnf")
+# With network=True, name resolution and TLS need these as well.
+ETC_NETWORK = ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/host.conf",
+               "/etc/gai.conf", "/etc/ssl/certs", "/usr/share/ca-certificates")
+# No site import (sys.path is set explicitly), no user site, no .pyc writes; not -I, which
+# would also drop PYTHONHASHSEED=0 (fixed so set order is the same in every run).
+PYTHON_FLAGS = ("-S", "-s", "-B")
 ROOT_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE",
              "CAP_FOWNER")
 LOST = ("no network isolation (programs can reach the host and the internet); the whole "
@@ -192,8 +198,8 @@ class Sandbox:
                 argv += ["--symlink", os.readlink(path), top]
             elif path.is_dir():
                 argv += ["--ro-bind", top, top]
-        for path in ETC:
-            if os.path.exists(path):
+        for path in ETC + (ETC_NETWORK if self.network else ()):
+            if os.path.exists(path) and not _under(path, "/usr"):
                 argv += ["--ro-bind", path, path]
         argv += ["--proc", "/proc", "--dev", "/dev",
                  "--size", str(self.disk_mb << 20), "--tmpfs", RUN_BASE]
@@ -213,7 +219,8 @@ class Sandbox:
     def _parents(self) -> list[str]:
         """Parents of mount points, shallowest first. bwrap would create missing ones 0700
         when run as root, and runs use another uid, so they are created 0755 explicitly."""
-        targets = [*ETC, *self.ro, GUEST_MOUNT, CACHE_MOUNT, *(inner for _, inner in self.rw)]
+        targets = [*ETC, *ETC_NETWORK, *self.ro, GUEST_MOUNT, CACHE_MOUNT,
+                   *(inner for _, inner in self.rw)]
         found = {str(parent) for target in targets for parent in Path(target).parents}
         found -= {"/", "/usr", RUN_BASE}
         return sorted((p for p in found if not _under(p, "/usr")), key=lambda p: p.count("/"))
@@ -230,10 +237,10 @@ class Sandbox:
             config.update(wipe=[RUN_BASE, "/dev/shm"], protect=protect)
             if self.privileged and self.switch_uid:
                 config["uid"] = random.randrange(1_000_000, 2_000_000_000)
-            argv = self.bwrap_prefix() + [python.executable, "-I", "-S", script,
+            argv = self.bwrap_prefix() + [python.executable, *PYTHON_FLAGS, script,
                                           json.dumps(config)]
         else:
-            argv = [python.executable, "-I", "-S", script, json.dumps(config)]
+            argv = [python.executable, *PYTHON_FLAGS, script, json.dumps(config)]
         return argv, config
 
 

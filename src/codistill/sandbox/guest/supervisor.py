@@ -18,11 +18,14 @@ import errno
 import json
 import os
 import resource
-import select
 import shutil
 import signal
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -S: our siblings are not on it
+
+from jobwatch import Watch, close_quietly, descendants, dup_high, parse_reports, set_limit  # noqa: E402
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 1, 4, 36
@@ -118,7 +121,7 @@ class Supervisor:
             nonce = os.urandom(16).hex().encode()
             os.write(nonce_w, nonce + b"\n")
             os.close(nonce_w)
-        watch = _Watch(pid, out_r, err_r, rep_r, self.ctl_in, int(job.get("out", 65536)))
+        watch = Watch(pid, out_r, err_r, rep_r, self.ctl_in, int(job.get("out", 65536)))
         watch.loop(started + float(job["timeout"]))
         self._kill_all(pid)
         _, status, usage = os.wait4(pid, 0)
@@ -130,7 +133,7 @@ class Supervisor:
                 os.close(fd)
         if watch.host_gone:
             sys.exit(0)
-        report, forged = _parse_reports(bytes(watch.report), nonce) if harness else (None, 0)
+        report, forged = parse_reports(bytes(watch.report), nonce) if harness else (None, 0)
         return {
             "exit": os.waitstatus_to_exitcode(status),
             "timed_out": watch.timed_out,
@@ -149,19 +152,19 @@ class Supervisor:
         """In the forked child: confine, then exec the program or run the Python harness."""
         try:
             os.setsid()
-            high = [fcntl_dup(fd) if fd >= 0 else -1 for fd in fds]
+            high = [dup_high(fd) if fd >= 0 else -1 for fd in fds]
             for target, fd in enumerate(high):
                 if fd >= 0:
                     os.dup2(fd, target)
                 else:
-                    _close(target)
+                    close_quietly(target)
             os.closerange(len(high), 1 << 16)
-            _limit(resource.RLIMIT_CPU, job.get("cpu"))
-            _limit(resource.RLIMIT_AS, job.get("as"))
-            _limit(resource.RLIMIT_FSIZE, job.get("fsize"))
-            _limit(resource.RLIMIT_NOFILE, job.get("nofile"))
-            _limit(resource.RLIMIT_NPROC, job.get("nproc"))
-            _limit(resource.RLIMIT_CORE, 0)
+            set_limit(resource.RLIMIT_CPU, job.get("cpu"))
+            set_limit(resource.RLIMIT_AS, job.get("as"))
+            set_limit(resource.RLIMIT_FSIZE, job.get("fsize"))
+            set_limit(resource.RLIMIT_NOFILE, job.get("nofile"))
+            set_limit(resource.RLIMIT_NPROC, job.get("nproc"))
+            set_limit(resource.RLIMIT_CORE, 0)
             os.umask(0o022)
             if self.uid is not None:
                 os.setgroups([])
@@ -205,7 +208,7 @@ class Supervisor:
         # Outside a pid namespace: orphans re-parent to us (a subreaper), so the set of our
         # descendants is exactly what this job left; stop and kill them until none is left.
         for _ in range(200):
-            pids = _descendants(os.getpid()) - {pid}
+            pids = descendants(os.getpid()) - {pid}
             if not pids:
                 return
             for sig in (signal.SIGSTOP, signal.SIGKILL):
@@ -251,143 +254,6 @@ class Supervisor:
                         pass
 
 
-class _Watch:
-    """Reads a job's stdout, stderr and report pipes until it exits, times out or floods."""
-
-    def __init__(self, pid: int, out_r: int, err_r: int, rep_r: int, ctl: int, cap: int) -> None:
-        self.pid = pid
-        self.pidfd = os.pidfd_open(pid)
-        self.cap = cap
-        self.data = {out_r: bytearray(), err_r: bytearray()}
-        self.total = {out_r: 0, err_r: 0}
-        self.names = {out_r: "stdout", err_r: "stderr"}
-        self.report = bytearray()
-        self.rep_r = rep_r
-        self.ctl = ctl
-        self.open = {fd for fd in (out_r, err_r, rep_r) if fd >= 0}
-        self.timed_out = False
-        self.exceeded: str | None = None
-        self.host_gone = False
-
-    def loop(self, deadline: float) -> None:
-        poller = select.poll()
-        for fd in (*self.open, self.pidfd, self.ctl):
-            poller.register(fd, select.POLLIN)
-        try:
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    self.timed_out = True
-                    return
-                for fd, _ in poller.poll(left * 1000):
-                    if fd == self.pidfd:
-                        return
-                    if fd == self.ctl:
-                        self.host_gone = True  # the host never writes mid-job: this is EOF
-                        return
-                    if not self._read(fd):
-                        poller.unregister(fd)
-                    if self.exceeded:
-                        return
-        finally:
-            os.close(self.pidfd)
-
-    def drain(self) -> None:
-        """After everything is killed: read what is left in the pipes, without blocking long."""
-        deadline = time.monotonic() + 1.0
-        for fd in list(self.open):
-            os.set_blocking(fd, False)
-        while self.open and not self.exceeded and time.monotonic() < deadline:
-            ready, _, _ = select.select(list(self.open), [], [], 0.05)
-            if not ready:
-                break
-            for fd in ready:
-                try:
-                    self._read(fd)
-                except BlockingIOError:
-                    continue
-
-    def _read(self, fd: int) -> bool:
-        chunk = os.read(fd, _READ)
-        if not chunk:
-            self.open.discard(fd)
-            return False
-        if fd == self.rep_r:
-            if len(self.report) < 1 << 20:
-                self.report += chunk
-            return True
-        self.total[fd] += len(chunk)
-        room = self.cap - len(self.data[fd])
-        if room > 0:
-            self.data[fd] += chunk[:room]
-        if self.total[fd] > self.cap:
-            self.exceeded = self.names[fd]
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        return True
-
-
-def _parse_reports(raw: bytes, nonce: bytes) -> tuple[list | None, int]:
-    """The harness's report: the last line that starts with this run's nonce; others are forged."""
-    report, forged = None, 0
-    for line in raw.splitlines():
-        head, _, rest = line.partition(b" ")
-        if head == nonce and nonce:
-            status, _, payload = rest.partition(b" ")
-            report = [status.decode("ascii", "replace"), payload.decode("utf-8", "replace")]
-        elif line.strip():
-            forged += 1
-    return report, forged
-
-
-def _descendants(root: int) -> set[int]:
-    parents: dict[int, int] = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2:].split()
-        parents[int(name)] = int(fields[1])
-    found, frontier = set(), {root}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _close(fd: int) -> None:
-    try:
-        os.close(fd)
-    except OSError:
-        pass
-
-
-def _limit(which: int, value: float | int | None) -> None:
-    if value is None:
-        return
-    value = int(value)
-    soft, hard = resource.getrlimit(which)
-    if hard != resource.RLIM_INFINITY:
-        value = min(value, hard)
-    # CPU: the soft limit sends SIGXCPU, the hard one (a second later) SIGKILL.
-    top = value + 1 if which == resource.RLIMIT_CPU and (hard == resource.RLIM_INFINITY
-                                                        or value + 1 <= hard) else value
-    resource.setrlimit(which, (value, top))
-
-
-def fcntl_dup(fd: int) -> int:
-    """A copy of `fd` numbered 100 or above, so moving fds onto 0-4 never clobbers a source."""
-    import fcntl  # noqa: PLC0415 - preloaded; keeps the module list at the top short
-
-    return fcntl.fcntl(fd, fcntl.F_DUPFD, 100)
-
-
 def main() -> None:
     """Serve jobs until the host closes the control pipe."""
     config = json.loads(sys.argv[1])
@@ -400,8 +266,7 @@ def main() -> None:
         if os.getppid() == 1:
             return
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    for name in ["pyharness", "fcntl", *config.get("preload", [])]:
+    for name in ["pyharness", *config.get("preload", [])]:
         try:
             __import__(name)
         except ImportError:
