@@ -77,6 +77,33 @@ def test_cannot_connect_to_a_host_port(host: str) -> None:
         server.close()
 
 
+def test_network_is_opt_in() -> None:
+    """Limits(network=True) shares the host's network (the server above would see it)."""
+    server = _Server("127.0.0.1")
+    try:
+        verdict = execute(py(f"import socket\nsocket.create_connection(('127.0.0.1', "
+                             f"{server.port}), timeout=2)\n"),
+                          Limits(timeout_s=5.0, network=True, isolation="namespaces"))
+        assert verdict.passed, verdict
+        assert server.connected.wait(2)
+    finally:
+        server.close()
+
+
+def test_compiler_cannot_include_home_secrets() -> None:
+    """#include of a secret file fails at compile time and its text never reaches the verdict."""
+    need("c")
+    secret = Path.home() / f".codistill-secret-{uuid.uuid4().hex}.h"
+    secret.write_text("int leaked = 1; /* sk-compile-time-secret */\n")
+    try:
+        verdict = execute(Program("c", f'#include "{secret}"\nint main(void) {{ return leaked; }}\n'),
+                          QUICK)
+        assert verdict.status in (Status.COMPILE_ERROR, Status.ENVIRONMENT_ERROR), verdict
+        assert "sk-compile-time-secret" not in verdict.stderr + verdict.message
+    finally:
+        secret.unlink()
+
+
 def test_dns_lookup_fails() -> None:
     """Name resolution has nothing to talk to."""
     verdict = execute(py("import socket\nprint(socket.getaddrinfo('example.com', 80))\n"), QUICK)

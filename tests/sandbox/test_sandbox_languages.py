@@ -44,6 +44,8 @@ CASES: dict[str, tuple[Program, Status, str | None]] = {
     "python-stdio-wrong": (_py("print(int(input()) * 3)", None, stdin="21\n",
                                expected_stdout="42"), F, "expected output"),
     "python-script-exit": (_py("import sys\nsys.exit(3)\n", None), R, "status 3"),
+    "python-exit-builtin": (_py("print('done')\nexit()\nprint('not reached')\n", None,
+                                expected_stdout="done\n"), P, None),
     "python-third-party": (_py("import numpyy_is_not_installed\ndef f(x):\n    return x\n"), E,
                            "numpyy_is_not_installed"),
     "python-stdlib-typo": (_py("import maths\ndef f(x):\n    return x\n"), R, "math"),

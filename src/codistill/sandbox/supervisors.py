@@ -167,6 +167,8 @@ class SupervisorPool:
         self.idle: dict[Sandbox, list[Supervisor]] = {}
         self.lock = threading.Lock()
         self.pid = os.getpid()
+        # Enough for every worker of a busy batch; more idle ones only hold memory.
+        self.max_idle = max(8, 2 * (os.cpu_count() or 1))
 
     @contextlib.contextmanager
     def lease(self, sandbox: Sandbox) -> Iterator[Supervisor]:
@@ -177,10 +179,15 @@ class SupervisorPool:
         except BaseException:
             supervisor.kill()
             raise
-        if supervisor.alive and os.getpid() == self.pid:
+        keep = supervisor.alive and os.getpid() == self.pid
+        if keep:
             with self.lock:
-                self.idle.setdefault(sandbox, []).append(supervisor)
-        else:
+                keep = sum(map(len, self.idle.values())) < self.max_idle
+                if keep:
+                    self.idle.setdefault(sandbox, []).append(supervisor)
+        if not keep and supervisor.alive:
+            supervisor.close()
+        elif not keep:
             supervisor.kill()
 
     def _take(self, sandbox: Sandbox) -> Supervisor:

@@ -33,6 +33,24 @@ _Assertion, _Memory, _SysExit, _NoModule, _OS = (AssertionError, MemoryError, Sy
                                                  ModuleNotFoundError, OSError)
 
 
+class _Quitter:
+    """exit() and quit(), which `site` would add; the sandbox's Python runs without site."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Use {self.name}() or Ctrl-D (i.e. EOF) to exit"
+
+    def __call__(self, code: object = None) -> None:
+        raise SystemExit(code)
+
+
+for _name in ("exit", "quit"):
+    if not hasattr(builtins, _name):
+        setattr(builtins, _name, _Quitter(_name))
+
+
 class _ClaimsEqual(BaseException):
     """Raised through the tests when a candidate returns an always-equal object."""
 
