@@ -1,0 +1,123 @@
+"""`codistill run` end to end on a scripted teacher and a tiny real student: every stage runs,
+writes its files and stats, the report is built, a rerun does no work, a changed config is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.tiny import tiny_model_and_tokenizer
+
+from codistill.config import load_config
+from codistill.stages.cycle import run_cycles
+from codistill.store import StaleStageError
+
+FUNCS = {  # name -> (correct body, faulty body, test)
+    "double": ("return x * 2", "return x + 2", "assert candidate(3) == 6"),
+    "square": ("return x * x", "return x + x", "assert candidate(3) == 9"),
+    "negate": ("return -x", "return x", "assert candidate(4) == -4"),
+    "halve": ("return x // 2", "return x / 2", "assert candidate(5) == 2"),
+    "triple": ("return 3 * x", "return x", "assert candidate(2) == 6"),
+}
+JUDGE = ('{"basic_functionality": 2, "boundary_checks": 1, "requirement_coverage": 1, '
+         '"readability": 1, "coding_practice": 0}')
+EVOLVED = """## Question
+Write `triple(x: int) -> int` that returns three times x, e.g. triple(2) == 6.
+
+## Prompt
+```python
+def triple(x: int) -> int:
+    \"\"\"Return three times x.\"\"\"
+```
+
+## Tests
+```python
+def check(candidate):
+    assert candidate(2) == 6
+    assert candidate(0) == 0
+    assert candidate(-1) == -3
+```
+
+## Solution
+```python
+def triple(x: int) -> int:
+    return 3 * x
+```
+"""
+
+
+def _problem(name: str) -> dict:
+    body, _, test = FUNCS[name]
+    prompt = f'def {name}(x: int) -> int:\n    """Compute {name} of x."""\n'
+    return {"id": f"t/{name}", "question": f"Write {name}(x).", "prompt": prompt,
+            "entry_point": name, "tests": f"def check(candidate):\n    {test}\n",
+            "reference": prompt + f"    {body}\n", "topic": "math", "difficulty": "easy"}
+
+
+def _teacher_script(path: Path) -> Path:
+    rules = [{"match": "Rubric", "reply": JUDGE},
+             {"match": "exercise", "reply": EVOLVED}]
+    for name, (good, bad, _) in FUNCS.items():
+        rules.append({"regex": f"(?s)def {name}.*Rewrite this solution",
+                      "reply": f"```python\ndef {name}(x: int) -> int:\n    {bad}\n```"})
+        rules.append({"match": f"def {name}(",
+                      "reply": f"```python\ndef {name}(x: int) -> int:\n    {good}\n```"})
+    path.write_text(json.dumps({"name": "teacher", "rules": rules}))
+    return path
+
+
+@pytest.fixture
+def run_config(tmp_path: Path):  # noqa: ANN201 - a factory
+    tiny_model_and_tokenizer(tmp_path)
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text("".join(json.dumps(_problem(n)) + "\n" for n in ("double", "square", "negate", "halve")))
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text(json.dumps(_problem("triple")) + "\n" + json.dumps(_problem("double")) + "\n")
+    teacher = _teacher_script(tmp_path / "teacher.json")
+
+    def make(*extra: str):  # noqa: ANN202
+        return load_config(None, [
+            "name=t", f"output_dir={tmp_path / 'runs'}", f"cache={tmp_path / 'cache.sqlite'}",
+            "cycles=2", f"models.teacher=fake:{teacher}", f"models.student={tmp_path / 'tiny-model'}",
+            "models.dtype=float32", "models.device=cpu", "models.batch_size=4",
+            f"data.seeds=[{seeds}]", "teach.sft_share=0.5", "teach.mutation_share=1.0",
+            "train.sft.epochs=1", "train.sft.batch_size=2", "train.sft.max_length=256",
+            "train.dpo.epochs=1", "train.dpo.batch_size=2", "train.dpo.max_length=256",
+            "examine.generation.max_new_tokens=16", "curriculum.new_questions=2",
+            f"eval.benchmarks=[jsonl:{bench}]", "eval.max_new_tokens=16", "sandbox.timeout_s=5",
+            *extra])
+
+    return make
+
+
+def test_two_cycles_end_to_end_then_resume(run_config, tmp_path: Path) -> None:
+    config = run_config()
+    stages = run_cycles(config)
+    expected = ["cycle-0/eval"] + [f"cycle-{c}/{s}" for c in (1, 2)
+                                   for s in ("teach", "train", "examine", "curriculum", "eval")]
+    assert list(stages) == expected
+    assert all(stages[k]["status"] == "done" for k in expected)
+    teach = stages["cycle-1/teach"]["stats"]
+    assert teach["counts"]["questions_kept"] == 4 and teach["fault_types"]
+    train = stages["cycle-1/train"]["stats"]
+    assert train["sft_rows"] == 2 and train["dpo_rows"] >= 2 and Path(train["model_dir"]).is_dir()
+    cur = stages["cycle-1/curriculum"]["stats"]
+    assert sum(cur["bucket_sizes"].values()) == 4 and cur["counts"]["kept"] == 1  # 2nd is a duplicate
+    # cycle 2 learns from the evolved question; the student is the cycle-1 checkpoint
+    assert stages["cycle-2/teach"]["stats"]["counts"]["questions"] == 1
+    assert stages["cycle-2/eval"]["stats"]["student"] == stages["cycle-2/train"]["stats"]["model_dir"]
+    assert "cycle-2" in stages["cycle-2/train"]["stats"]["model_dir"]
+    run = tmp_path / "runs" / "t"
+    assert (run / "report.html").is_file() and (run / "cycle-1" / "teach.jsonl").is_file()
+    assert (run / "cycle-1" / "train" / "data").is_dir()
+    # Rerun: everything is done, so nothing is generated or trained again.
+    before = (run / "manifest.json").read_text()
+    run_cycles(config)
+    after = json.loads((run / "manifest.json").read_text())
+    assert {k: v["finished"] for k, v in after["stages"].items()} == {
+        k: v["finished"] for k, v in json.loads(before)["stages"].items()}
+    # A changed setting that earlier stages depend on is refused without --force.
+    with pytest.raises(StaleStageError, match="teach.mutation_share"):
+        run_cycles(run_config("teach.mutation_share=0.0"))
