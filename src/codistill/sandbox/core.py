@@ -140,6 +140,12 @@ def _compile(build, work: Path, limits: Limits, namespaces: bool) -> cache.Compi
         go_cache.mkdir(parents=True, exist_ok=True)
         rw.append((str(go_cache), GO_CACHE_MOUNT if namespaces else str(go_cache)))
         env["GOCACHE"] = GO_CACHE_MOUNT if namespaces else str(go_cache)
+    if build.compile is not None:
+        plain = isolation.Sandbox(namespaces=namespaces, disk_mb=COMPILE_DISK_MB,
+                                  ro=toolchain_mounts(), switch_uid=False)
+        done = build.compile(build, work, limits, plain)
+        if done is not None:
+            return done
     sandbox = isolation.Sandbox(namespaces=namespaces, disk_mb=COMPILE_DISK_MB,
                                 ro=toolchain_mounts(), rw=tuple(rw), switch_uid=False)
     job = {"kind": "exec", "argv": build.argv, "env": env, "workdir": str(work),

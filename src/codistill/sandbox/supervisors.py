@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future
 
 from codistill.sandbox.isolation import Sandbox, base_env, sandbox_python
@@ -34,7 +34,11 @@ START_TIMEOUT_S = 60.0
 
 
 class SupervisorDied(Exception):
-    """The supervisor stopped answering (crashed, was killed, or hung)."""
+    """A supervisor (or other helper process) stopped answering: crashed, killed, or hung."""
+
+    def __init__(self, message: str, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 class _Spawner:
@@ -67,21 +71,15 @@ class _Spawner:
 _spawner = _Spawner()
 
 
-class Supervisor:
-    """One running supervisor process."""
+class LineProcess:
+    """A long-lived helper process spoken to in JSON lines on its stdin and stdout."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
-        self.scratch = None if sandbox.namespaces else tempfile.mkdtemp(prefix="codistill-run-")
-        if self.scratch:
-            os.chmod(self.scratch, 0o755)
-        base = "/tmp" if sandbox.namespaces else self.scratch
-        argv, _ = sandbox.supervisor_command(sandbox_python(), base, PRELOAD)
+    def __init__(self, argv: list[str], cwd: str, scratch: str | None = None) -> None:
+        self.scratch = scratch
         self.errors = tempfile.TemporaryFile()
         self.process = _spawner.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=self.errors, env=base_env(), cwd=base or "/")
+                                      stderr=self.errors, env=base_env(), cwd=cwd)
         self.buffer = b""
-        self.jobs = 0
         try:
             hello = self._receive(time.monotonic() + START_TIMEOUT_S)
         except SupervisorDied:
@@ -96,16 +94,15 @@ class Supervisor:
         """True while the process runs."""
         return self.process.poll() is None
 
-    def run(self, job: dict, wait_s: float) -> dict:
-        """Send one job; its result, or SupervisorDied after `wait_s` without an answer."""
-        data = json.dumps(job).encode() + b"\n"
+    def request(self, message: dict, wait_s: float) -> dict:
+        """Send one message; the answer, or SupervisorDied after `wait_s` without one."""
+        data = json.dumps(message).encode() + b"\n"
         try:
             self.process.stdin.write(data)
             self.process.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
             self.kill()
-            raise SupervisorDied(f"supervisor is gone ({exc}){self._tail()}") from None
-        self.jobs += 1
+            raise SupervisorDied(f"the process is gone ({exc}){self._tail()}") from None
         return self._receive(time.monotonic() + wait_s)
 
     def _receive(self, deadline: float) -> dict:
@@ -115,11 +112,12 @@ class Supervisor:
             ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
             if not ready:
                 self.kill()
-                raise SupervisorDied(f"no answer within the deadline{self._tail()}")
+                raise SupervisorDied(f"no answer within the deadline{self._tail()}",
+                                     timed_out=True)
             chunk = os.read(fd, 1 << 20)
             if not chunk:
                 self.kill()
-                raise SupervisorDied(f"supervisor exited (status {self.process.poll()})"
+                raise SupervisorDied(f"the process exited (status {self.process.poll()})"
                                      f"{self._tail()}")
             self.buffer += chunk
         line, self.buffer = self.buffer.split(b"\n", 1)
@@ -160,55 +158,73 @@ class Supervisor:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
 
+class Supervisor(LineProcess):
+    """One running supervisor: a sandbox that runs jobs one at a time."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        scratch = None if sandbox.namespaces else tempfile.mkdtemp(prefix="codistill-run-")
+        if scratch:
+            os.chmod(scratch, 0o755)
+        argv, _ = sandbox.supervisor_command(sandbox_python(), scratch or "/tmp", PRELOAD)
+        super().__init__(argv, cwd=scratch or "/", scratch=scratch)
+
+    def run(self, job: dict, wait_s: float) -> dict:
+        """Run one job; its result, or SupervisorDied after `wait_s` without one."""
+        return self.request(job, wait_s)
+
+
 class SupervisorPool:
-    """Idle supervisors by sandbox, handed out one job-runner at a time."""
+    """Idle helper processes by key, each handed to one thread at a time."""
 
     def __init__(self) -> None:
-        self.idle: dict[Sandbox, list[Supervisor]] = {}
+        self.idle: dict[Hashable, list[LineProcess]] = {}
         self.lock = threading.Lock()
         self.pid = os.getpid()
         # Enough for every worker of a busy batch; more idle ones only hold memory.
         self.max_idle = max(8, 2 * (os.cpu_count() or 1))
 
     @contextlib.contextmanager
-    def lease(self, sandbox: Sandbox) -> Iterator[Supervisor]:
-        """A supervisor for `sandbox`, returned to the pool afterwards if still healthy."""
-        supervisor = self._take(sandbox)
+    def lease(self, key: Hashable, start: Callable[[], LineProcess] | None = None
+              ) -> Iterator[LineProcess]:
+        """An idle process for `key` (by default a Supervisor for the Sandbox `key`), or a new
+        one from `start()`; returned to the pool afterwards if still healthy."""
+        process = self._take(key, start or (lambda: Supervisor(key)))
         try:
-            yield supervisor
+            yield process
         except BaseException:
-            supervisor.kill()
+            process.kill()
             raise
-        keep = supervisor.alive and os.getpid() == self.pid
+        keep = process.alive and os.getpid() == self.pid
         if keep:
             with self.lock:
                 keep = sum(map(len, self.idle.values())) < self.max_idle
                 if keep:
-                    self.idle.setdefault(sandbox, []).append(supervisor)
-        if not keep and supervisor.alive:
-            supervisor.close()
+                    self.idle.setdefault(key, []).append(process)
+        if not keep and process.alive:
+            process.close()
         elif not keep:
-            supervisor.kill()
+            process.kill()
 
-    def _take(self, sandbox: Sandbox) -> Supervisor:
+    def _take(self, key: Hashable, start: Callable[[], LineProcess]) -> LineProcess:
         with self.lock:
-            if os.getpid() != self.pid:  # forked: the parent's supervisors are not ours
+            if os.getpid() != self.pid:  # forked: the parent's processes are not ours
                 self.idle, self.pid = {}, os.getpid()
-            spares = self.idle.get(sandbox, [])
+            spares = self.idle.get(key, [])
             while spares:
-                supervisor = spares.pop()
-                if supervisor.alive:
-                    return supervisor
-                supervisor.kill()
-        return Supervisor(sandbox)
+                process = spares.pop()
+                if process.alive:
+                    return process
+                process.kill()
+        return start()
 
     def close(self) -> None:
         """Stop every idle supervisor."""
         with self.lock:
-            everything = [s for spares in self.idle.values() for s in spares]
+            everything = [p for spares in self.idle.values() for p in spares]
             self.idle = {}
-        for supervisor in everything:
-            supervisor.close()
+        for process in everything:
+            process.close()
 
 
 POOL = SupervisorPool()

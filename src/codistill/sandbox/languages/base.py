@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,9 @@ class Build:
     env: dict[str, str] = field(default_factory=dict)
     address_space_mb: int | None = 4096  # None: the compiler manages its own heap (JVM, node)
     go_cache: bool = False  # mount the shared Go build cache read-write
+    # A faster way to the same outputs, (build, build_dir, limits, sandbox) -> Compiled, or
+    # None to fall back to running `argv` (TypeScript's warm compile server).
+    compile: Callable | None = None
 
 
 @dataclass

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
+from pathlib import Path
 
+from codistill.sandbox import supervisors
+from codistill.sandbox.cache import Compiled
+from codistill.sandbox.isolation import GUEST_DIR, Sandbox
 from codistill.sandbox.languages import javascript
 from codistill.sandbox.languages.base import (
     Build,
@@ -17,7 +22,7 @@ from codistill.sandbox.languages.base import (
     stamp,
     tool,
 )
-from codistill.sandbox.types import Program, Status
+from codistill.sandbox.types import Limits, Program, Status
 
 NAME = "typescript"
 EXTENSIONS = (".ts",)
@@ -52,7 +57,43 @@ def build(program: Program) -> Build:
     return Build(files={"program.ts": combined(program)},
                  argv=[javascript.node() or "node", "--max-old-space-size=2048", tsc() or "tsc",
                        *FLAGS, "program.ts"],
-                 address_space_mb=None)
+                 address_space_mb=None, compile=compile_warm)
+
+
+class _Server(supervisors.LineProcess):
+    """guest/tsc_server.js: tsc kept warm, library declarations parsed once."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        package = str(Path(tsc() or "tsc").resolve().parent.parent)
+        argv = [javascript.node() or "node", "--max-old-space-size=2048",
+                sandbox.guest_path(GUEST_DIR / "tsc_server.js"), package]
+        if sandbox.namespaces:
+            argv = sandbox.bwrap_prefix() + argv
+        super().__init__(argv, cwd="/")
+
+
+def compile_warm(build: Build, work: Path, limits: Limits, sandbox: Sandbox) -> Compiled | None:
+    """Type-check and emit through a warm tsc (same flags, same diagnostics); None if the
+    server cannot be used, so the caller runs the tsc command instead."""
+    started = time.monotonic()
+    try:
+        with supervisors.POOL.lease(("tsc", sandbox), lambda: _Server(sandbox)) as server:
+            answer = server.request({"args": [*FLAGS, "program.ts"], "files": build.files},
+                                    limits.compile_timeout_s)
+    except supervisors.SupervisorDied as exc:
+        if not exc.timed_out:
+            return None
+        return Compiled(False, work, "tsc: compile timed out", time.monotonic() - started,
+                        cached=False, timed_out=True)
+    if answer.get("crashed"):
+        return None
+    for name, text in answer.get("outputs", {}).items():
+        target = (work / name).resolve()
+        if target.is_relative_to(work.resolve()):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+    return Compiled(bool(answer.get("ok")), work, answer.get("diagnostics", ""),
+                    time.monotonic() - started, cached=False)
 
 
 def launch(program: Program, where: Where) -> Launch:
