@@ -145,23 +145,32 @@ def build_result(benchmark: str, model: str, task_ids: Sequence[str], samples: I
     )
 
 
+SHORT_STATUS = {"passed": "ok", "failed": "fail", "compile_error": "compile", "runtime_error": "crash",
+                "timeout": "timeout", "memory_exceeded": "memory", "output_exceeded": "output",
+                "environment_error": "env", "sandbox_error": "sandbox"}
+
+
 def results_table(results: Sequence[EvalResult], title: str = "Evaluation") -> Table:
-    """One row per evaluation: benchmark, model, tasks, pass@k, statuses, time, judge."""
+    """One row per evaluation: benchmark, model, tasks, pass@k, outcomes, time, judge."""
     ks = sorted({k for r in results for k in r.pass_at_k}, key=lambda k: int(k.split("@")[1]))
     table = Table(title=title)
-    for name in ["benchmark", "language", "model", "tasks", "n", *ks, "statuses", "wall", "judge"]:
-        table.add_column(name, justify="right" if name in ks or name in ("tasks", "n") else "left")
+    numeric = {"tasks", "n", *ks}
+    for name in ["benchmark", "model", "tasks", "n", *ks, "outcomes", "time", "judge"]:
+        table.add_column(name, justify="right" if name in numeric else "left",
+                         overflow="fold", no_wrap=name in numeric)
     for r in results:
-        statuses = ", ".join(f"{k} {v}" for k, v in sorted(r.status_counts.items(),
-                                                             key=lambda kv: -kv[1]))
+        outcomes = " ".join(f"{SHORT_STATUS.get(k, k)}:{v}" for k, v in
+                            sorted(r.status_counts.items(), key=lambda kv: -kv[1]))
         judge = "-"
         if r.judge:
             mean = r.judge.get("mean")
             judge = (f"{mean:.2f}/6" if mean is not None else "n/a") + (
                 f" ({r.judge.get('unparsed', 0)} unparsed)" if r.judge.get("unparsed") else "")
+        bench = r.benchmark if r.language in r.benchmark or r.language == "python" \
+            else f"{r.benchmark} ({r.language})"
         table.add_row(
-            r.benchmark, r.language, r.model, str(r.tasks), str(r.n),
+            bench, r.model, str(r.tasks), str(r.n),
             *[f"{100 * r.pass_at_k[k]:.1f}%" if k in r.pass_at_k else "-" for k in ks],
-            statuses, f"{r.wall_s:.0f}s", judge,
+            outcomes, f"{r.wall_s:.0f}s", judge,
         )
     return table
