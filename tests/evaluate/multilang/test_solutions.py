@@ -13,8 +13,7 @@ import pytest
 
 from codistill.evaluate.multilang import TARGETS, translate_humaneval
 from codistill.records import Problem
-
-from .runner import run_programs
+from codistill.sandbox import Limits, Program, Status, Verdict, run_all
 
 SOLUTIONS = Path(__file__).parent / "solutions"
 EXTENSIONS = {"javascript": "js", "typescript": "ts", "java": "java", "cpp": "cpp", "go": "go",
@@ -47,14 +46,20 @@ def problems(lang: str) -> dict[int, Problem]:
     return {int(p.meta["original_id"].split("/")[1]): p for p in suite.problems}
 
 
-def program(problem: Problem, completion: str) -> tuple[str, str, str]:
-    return problem.language, problem.prompt + completion, problem.tests
+def program(problem: Problem, completion: str) -> Program:
+    """HumanEval style: the candidate is the prompt followed by the completion."""
+    return Program(language=problem.language, source=problem.prompt + completion,
+                   tests=problem.tests, entry_point=problem.entry_point, id=problem.id)
 
 
-def failures(programs: list[tuple[str, str, str]], names: list[str]) -> list[str]:
-    outcomes = run_programs(programs)
-    return [f"{name}: {o.status}\n{o.detail[-1500:]}" for name, o in zip(names, outcomes, strict=True)
-            if not o.passed]
+def run_programs(programs: list[Program]) -> list[Verdict]:
+    # Generous limits: compilers share two cores with the rest of the test suite.
+    return run_all(programs, Limits(timeout_s=30.0, compile_timeout_s=180.0), workers=2)
+
+
+def failures(programs: list[Program]) -> list[str]:
+    return [f"{v.id}: {v.status.value} {v.message}\n{v.stderr[-1500:]}"
+            for v in run_programs(programs) if not v.passed]
 
 
 @pytest.mark.parametrize("lang", TARGETS)
@@ -71,35 +76,28 @@ def test_each_language_has_a_diverse_sample(lang):
 
 def test_smoke_solutions_pass_and_bugs_fail():
     """A quick subset with fast toolchains; the full sample runs in the slow test below."""
-    chosen, names = [], []
-    for lang, number in SMOKE:
-        chosen.append(program(problems(lang)[number], completions(lang)[number]))
-        names.append(f"{lang}/{number}")
-    assert failures(chosen, names) == []
+    chosen = [program(problems(lang)[number], completions(lang)[number]) for lang, number in SMOKE]
+    assert failures(chosen) == []
     lang, number, good, bad = BUGS[-2]
     buggy = completions(lang)[number].replace(good, bad)
-    (outcome,) = run_programs([program(problems(lang)[number], buggy)])
-    assert not outcome.passed and outcome.status == "failed"
+    (verdict,) = run_programs([program(problems(lang)[number], buggy)])
+    assert verdict.status is Status.FAILED, verdict.message
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", TARGETS)
 def test_correct_solutions_pass(lang):
     kept, sample = problems(lang), completions(lang)
-    chosen = [program(kept[n], code) for n, code in sample.items()]
-    assert failures(chosen, [f"{lang}/{n}" for n in sample]) == []
+    assert failures([program(kept[n], code) for n, code in sample.items()]) == []
 
 
 @pytest.mark.slow
 def test_buggy_solutions_fail():
-    chosen, names = [], []
+    chosen = []
     for lang, number, good, bad in BUGS:
         correct = completions(lang)[number]
         assert good in correct, f"{lang}/{number}: the bug's anchor text is missing"
         chosen.append(program(problems(lang)[number], correct.replace(good, bad)))
-        names.append(f"{lang}/{number}")
-    outcomes = run_programs(chosen)
-    passed = [name for name, o in zip(names, outcomes, strict=True) if o.passed]
-    assert passed == []
-    # A bug must be caught by an assertion, not by a build failure.
-    assert {o.status for o in outcomes} == {"failed"}
+    verdicts = run_programs(chosen)
+    # Each bug must be caught by a test assertion, not by a build failure or a crash.
+    assert {v.id: v.status for v in verdicts} == {p.id: Status.FAILED for p in chosen}

@@ -67,8 +67,8 @@ LITERALS = {
     ],
     "cpp": [
         ([[1], []], list_of(list_of(INT)), "std::vector<std::vector<long>>{std::vector<long>{1}, std::vector<long>{}}"),
-        ((1, "a"), tuple_of(INT, STR), 'std::tuple<long, std::string>(1, std::string("a"))'),
-        ({"a": 1.5}, dict_of(STR, FLOAT), 'std::map<std::string, double>{{std::string("a"), 1.5}}'),
+        ((1, "a"), tuple_of(INT, STR), 'std::tuple<long, std::string>(1, "a")'),
+        ({"a": 1.5}, dict_of(STR, FLOAT), 'std::map<std::string, double>{{"a", 1.5}}'),
         (None, optional(INT), "std::optional<long>()"),
         ("a??=b", STR, 'std::string("a?\\?=b")'),
     ],

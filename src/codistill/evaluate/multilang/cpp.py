@@ -111,12 +111,15 @@ class Cpp(Target):
 
     def literal(self, value: Any, t: Type) -> str:
         """A C++ expression; containers name their type so overloads and templates resolve."""
+        return self._literal(value, t, top=True)
+
+    def _literal(self, value: Any, t: Type, top: bool = False) -> str:
         kind = t.kind
         if kind == "optional":
             inner = self.type_name(t.args[0])
             if value is None:
                 return f"std::optional<{inner}>()"
-            return f"std::optional<{inner}>({self.literal(value, t.args[0])})"
+            return f"std::optional<{inner}>({self._literal(value, t.args[0])})"
         if value is None:
             raise Untranslatable(f"None where {t} is expected")
         if kind == "int":
@@ -131,15 +134,16 @@ class Cpp(Target):
         if kind == "bool":
             return "true" if value else "false"
         if kind == "str":
-            return f"std::string({c_string(value)})"
+            # Only a top-level argument needs the type spelled out (to pin the overload).
+            return f"std::string({c_string(value)})" if top else c_string(value)
         if kind == "list":
-            items = ", ".join(self.literal(v, t.args[0]) for v in value)
+            items = ", ".join(self._literal(v, t.args[0]) for v in value)
             return f"{self.type_name(t)}{{{items}}}"
         if kind == "tuple":
-            items = ", ".join(self.literal(v, a) for v, a in zip(value, t.args, strict=True))
+            items = ", ".join(self._literal(v, a) for v, a in zip(value, t.args, strict=True))
             return f"{self.type_name(t)}({items})"
         if kind == "dict":
-            items = ", ".join(f"{{{self.literal(k, t.args[0])}, {self.literal(v, t.args[1])}}}"
+            items = ", ".join(f"{{{self._literal(k, t.args[0])}, {self._literal(v, t.args[1])}}}"
                               for k, v in value.items())
             return f"{self.type_name(t)}{{{items}}}"
         raise Untranslatable(f"no C++ literal for {t}")

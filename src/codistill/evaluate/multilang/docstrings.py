@@ -10,7 +10,7 @@ from codistill.evaluate.multilang.types import conforms
 from codistill.evaluate.multilang.values import NotLiteral, evaluate
 
 # `f(x) ==> y`, `f(x) -> y`, `f(x) ➞ y`, `f(x) == y`, `f(x) should return y`, ...
-_ARROW = re.compile(r"^\s*(==>|=>|->|➞|==|=|should return|returns?)\s*(.+?)\s*[.,;]?\s*$")
+_ARROW = re.compile(r"^\s*(==>|=>|->|➞|==|=|should return|returns?)\s*(.+?)\s*([.,;]?)\s*$")
 
 
 def translate_doc(doc: str, python_name: str, sig: Signature, target: Target) -> str:
@@ -74,7 +74,7 @@ def _inline(line: str, python_name: str, sig: Signature, target: Target) -> str 
     example = _example(line[start:end], match.group(2), python_name, sig, target)
     if not example:
         return None
-    return f"{line[:start]}{example[0]} {match.group(1)} {example[1]}"
+    return f"{line[:start]}{example[0]} {match.group(1)} {example[1]}{match.group(3)}"
 
 
 def _words(line: str, target: Target) -> str:
