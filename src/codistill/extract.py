@@ -91,7 +91,13 @@ def defines(code: str, name: str, language: str) -> bool:
 
 
 def extract_code(text: str, language: str, *, prompt: str = "", entry_point: str | None = None) -> str:
-    """The solution code in a chat answer: the best fenced block, else the code-looking part."""
+    """The solution code in a chat answer: the best fenced block, else the code-looking part.
+
+    The block defining `entry_point` wins (without one, the last function the prompt declares).
+    """
+    if entry_point is None and prompt and language == "python":
+        names = re.findall(r"^def\s+(\w+)\s*\(", prompt, re.MULTILINE)
+        entry_point = names[-1] if names else None
     blocks = fenced_blocks(text)
     if blocks:
         labels = LABELS.get(language, frozenset({language}))

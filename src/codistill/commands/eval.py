@@ -24,6 +24,7 @@ from codistill.evaluate import (
     results_table,
     score_samples,
 )
+from codistill.evaluate.benchmarks import skipped_tasks
 from codistill.evaluate.plot import plot_pass1
 from codistill.models.base import ModelError
 from codistill.sandbox.types import Limits
@@ -104,6 +105,9 @@ def _evaluate(args: argparse.Namespace, names: list[str], ks: tuple[int, ...],
     results, folders = [], []
     try:
         for name in names:
+            if skipped := skipped_tasks(name):
+                console.print(f"{name}: {len(skipped)} of 164 HumanEval tasks do not translate "
+                              "and are not evaluated (see docs/evaluation.md)", highlight=False)
             folder = root / slug(name)
             results.append(evaluate_model(
                 generator, name, out_dir=folder, n=args.n, temperature=args.temperature,

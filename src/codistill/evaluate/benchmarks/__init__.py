@@ -13,7 +13,8 @@ from codistill.evaluate.benchmarks.multiple import load_multiple
 from codistill.evaluate.benchmarks.sources import BenchmarkError, benchmarks_dir
 from codistill.records import Problem
 
-__all__ = ["BenchmarkError", "KNOWN", "load_benchmark", "benchmark_language", "known_benchmarks"]
+__all__ = ["BenchmarkError", "KNOWN", "benchmark_language", "known_benchmarks", "load_benchmark",
+           "skipped_tasks"]
 
 # name -> (loader taking an optional source, description). `name:SOURCE` passes SOURCE (a file
 # path or a hub dataset) to the loader; the bare name uses the default source.
@@ -41,7 +42,7 @@ def known_benchmarks() -> str:
 
 
 @cache
-def _translated(language: str) -> tuple[Problem, ...]:
+def _translation(language: str):  # noqa: ANN202 - multilang.Translation, imported lazily
     try:
         from codistill.evaluate.multilang import TARGETS, translate_humaneval
     except ImportError as exc:
@@ -49,7 +50,14 @@ def _translated(language: str) -> tuple[Problem, ...]:
     if language not in TARGETS:
         raise BenchmarkError(f"no HumanEval translation to {language!r}; known: "
                              f"{', '.join(f'humaneval-{t}' for t in TARGETS)}")
-    return tuple(translate_humaneval(language).problems)
+    return translate_humaneval(language)
+
+
+def skipped_tasks(name: str) -> dict[str, str]:
+    """For `humaneval-<lang>`: the HumanEval tasks that did not translate, with the reason."""
+    if not name.startswith("humaneval-"):
+        return {}
+    return dict(_translation(name.removeprefix("humaneval-")).skipped)
 
 
 def _resolve(name: str) -> list[Problem]:
@@ -65,7 +73,7 @@ def _resolve(name: str) -> list[Problem]:
     if name in LOADERS:
         return LOADERS[name][0](None)
     if name.startswith("humaneval-"):
-        return list(_translated(name.removeprefix("humaneval-")))
+        return list(_translation(name.removeprefix("humaneval-")).problems)
     if Path(name).expanduser().is_file():
         return load_problems_jsonl(Path(name).expanduser())
     raise BenchmarkError(f"unknown benchmark {name!r}; known benchmarks:\n{known_benchmarks()}")
