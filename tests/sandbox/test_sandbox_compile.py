@@ -8,7 +8,7 @@ import pytest
 from tests.sandbox.sandbox_helpers import need
 
 from codistill.sandbox import Limits, Program, Status, execute, run_all, supervisors
-from codistill.sandbox.languages import typescript
+from codistill.sandbox.languages import java, typescript
 
 C_TESTS = "#include <assert.h>\nint main(void) { assert(f(2) == 4); return 0; }\n"
 TS_TESTS = ('declare var require: any;\nconst assert = require("node:assert");\n'
@@ -62,3 +62,32 @@ def test_typescript_falls_back_to_the_tsc_command(monkeypatch: pytest.MonkeyPatc
                           "// fallback-bad\n", TS_TESTS))
     assert good.passed, good
     assert bad.status is Status.COMPILE_ERROR and "TS2322" in bad.message
+
+
+JAVA_TESTS = ("public class Main {\n    public static void main(String[] a) {\n"
+              '        if (Solution.f(2) != 4) throw new AssertionError("f(2)");\n    }\n}\n')
+
+
+def test_java_falls_back_to_the_javac_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the warm javac cannot start, the javac command gives the same verdicts."""
+    need("java")
+
+    def broken(sandbox: object, classes: str) -> None:
+        raise supervisors.SupervisorDied("compile server unavailable")
+
+    monkeypatch.setattr(java, "_Server", broken)
+    good = execute(Program("java", "public class Solution { public static int f(int x) "
+                           "{ return 2 * x; } } // fallback-good\n", JAVA_TESTS))
+    bad = execute(Program("java", "public class Solution { public static int f(int x) "
+                          "{ return 2 * ; } } // fallback-bad\n", JAVA_TESTS))
+    assert good.passed, good
+    assert bad.status is Status.COMPILE_ERROR and "error" in bad.message
+
+
+def test_warm_and_cold_javac_agree() -> None:
+    """The warm server's verdicts match javac's on the same inner-class-using program."""
+    need("java")
+    source = ("import java.util.*;\npublic class Solution {\n    static class Box { int v; }\n"
+              "    public static int f(int x) { Box b = new Box(); b.v = x; "
+              "List<Integer> l = new ArrayList<>(List.of(b.v, b.v)); return l.get(0) + l.get(1); }\n}\n")
+    assert execute(Program("java", source, JAVA_TESTS)).passed

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from codistill.sandbox import cache, isolation, languages, supervisors
 from codistill.sandbox.judge import cpu_limit, judge
-from codistill.sandbox.languages.base import Launch, Rejected, Where
+from codistill.sandbox.languages.base import Build, Launch, Rejected, Where
 from codistill.sandbox.types import Limits, Program, Status, Verdict
 
 log = logging.getLogger("codistill.sandbox")
@@ -79,11 +79,8 @@ def _run(program: Program, limits: Limits) -> Verdict:
                        message=str(exc))
     artifacts, compile_s, cached = None, 0.0, False
     if build is not None:
-        key = cache.key_of(name, language.toolchain_id(), build.files, build.argv, build.env,
-                           build.address_space_mb)
         started = time.monotonic()
-        done = cache.compiled(name, key, build.files,
-                              lambda work: _compile(build, work, limits, namespaces))
+        done = compile_cached(name, language.toolchain_id(), build, limits, namespaces)
         compile_s, cached = time.monotonic() - started, done.cached
         if done.timed_out:
             return Verdict(Status.TIMEOUT, id=program.id, error_type="CompileTimeout",
@@ -129,7 +126,16 @@ def _job(launch: Launch, program: Program, limits: Limits) -> dict:
             "out": limits.max_output_bytes}
 
 
-def _compile(build, work: Path, limits: Limits, namespaces: bool) -> cache.Compiled:  # noqa: ANN001
+def compile_cached(name: str, toolchain: str, build: Build, limits: Limits,
+                   namespaces: bool) -> cache.Compiled:
+    """The build's outputs from the cache, compiling them first if needed."""
+    key = cache.key_of(name, toolchain, build.files, build.argv, build.env,
+                       build.address_space_mb)
+    return cache.compiled(name, key, build.files,
+                          lambda work: _compile(build, work, limits, namespaces))
+
+
+def _compile(build: Build, work: Path, limits: Limits, namespaces: bool) -> cache.Compiled:
     """Run one compile in a one-shot sandbox whose only writable places are the build dir
     (and the shared Go build cache)."""
     rw = [(str(work), str(work))]

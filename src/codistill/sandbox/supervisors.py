@@ -96,7 +96,11 @@ class LineProcess:
 
     def request(self, message: dict, wait_s: float) -> dict:
         """Send one message; the answer, or SupervisorDied after `wait_s` without one."""
-        data = json.dumps(message).encode() + b"\n"
+        return self.exchange(json.dumps(message).encode(), wait_s)
+
+    def exchange(self, line: bytes, wait_s: float) -> dict:
+        """Send one raw line (no newline inside); the JSON answer, as `request`."""
+        data = line + b"\n"
         try:
             self.process.stdin.write(data)
             self.process.stdin.flush()

@@ -10,8 +10,15 @@ declared in a file named X.java" cannot arise from how the sandbox names files.
 
 from __future__ import annotations
 
+import base64
 import re
+import time
+from dataclasses import replace
+from pathlib import Path
 
+from codistill.sandbox import cache, supervisors
+from codistill.sandbox.cache import Compiled
+from codistill.sandbox.isolation import GUEST_DIR, Sandbox
 from codistill.sandbox.languages.base import (
     Build,
     Diagnosis,
@@ -24,7 +31,7 @@ from codistill.sandbox.languages.base import (
     stamp,
     tool,
 )
-from codistill.sandbox.types import Program, Status
+from codistill.sandbox.types import Limits, Program, Status
 
 NAME = "java"
 EXTENSIONS = (".java",)
@@ -51,6 +58,9 @@ public final class CodistillHarness {
     }
 }
 """
+JAVAC_FLAGS = ["-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1", "-J-Xshare:auto",
+               "-J-Xmx512m", "-proc:none", "-nowarn", "-encoding", "UTF-8", "-d", "classes"]
+SERVER = GUEST_DIR / "CodistillJavacServer.java"
 _TYPE = re.compile(r"\b((?:(?:public|protected|private|abstract|final|static|strictfp|sealed|"
                    r"non-sealed)\s+)*)(class|interface|enum|record)\s+([A-Za-z_$][\w$]*)")
 _PACKAGE = re.compile(r"^\s*package\s+[\w.]+\s*;", re.MULTILINE)
@@ -160,9 +170,59 @@ def build(program: Program) -> Build:
     if program.tests:
         files["Main.java"] = _PACKAGE.sub("", program.tests)
         files["CodistillHarness.java"] = HARNESS
-    flags = ["-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1", "-J-Xshare:auto",
-             "-J-Xmx512m", "-proc:none", "-nowarn", "-encoding", "UTF-8", "-d", "classes"]
-    return Build(files=files, argv=[javac() or "javac", *flags, *files], address_space_mb=None)
+    return Build(files=files, argv=[javac() or "javac", *JAVAC_FLAGS, *files],
+                 address_space_mb=None, compile=compile_warm)
+
+
+class _Server(supervisors.LineProcess):
+    """guest/CodistillJavacServer.java: javac kept warm in one JVM (javax.tools)."""
+
+    def __init__(self, sandbox: Sandbox, classes: str) -> None:
+        argv = [java() or "java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+                "-Xmx768m", "-XX:-UsePerfData", "-cp", classes, "CodistillJavacServer"]
+        if sandbox.namespaces:
+            argv = sandbox.bwrap_prefix() + argv
+        super().__init__(argv, cwd="/")
+
+
+def compile_warm(build: Build, work: Path, limits: Limits, sandbox: Sandbox) -> Compiled | None:
+    """Compile through a warm javac (same options, same errors); None if the server cannot
+    be used, so the caller runs the javac command instead."""
+    from codistill.sandbox import core  # noqa: PLC0415 - core imports the languages
+
+    server_build = Build(files={"CodistillJavacServer.java": SERVER.read_text()},
+                         argv=[javac() or "javac", *JAVAC_FLAGS, "CodistillJavacServer.java"],
+                         address_space_mb=None)
+    built = core.compile_cached("java-server", toolchain_id(), server_build, limits,
+                                sandbox.namespaces)
+    if not built.ok:
+        return None
+    where = replace(sandbox, cache=str(cache.ensure_root()))
+    classes = where.guest_path(built.directory / "classes")
+    line = " ".join(f"{_b64(name)}:{_b64(text)}" for name, text in build.files.items())
+    started = time.monotonic()
+    try:
+        with supervisors.POOL.lease(("javac", where), lambda: _Server(where, classes)) as server:
+            answer = server.exchange(line.encode(), limits.compile_timeout_s)
+    except supervisors.SupervisorDied as exc:
+        if not exc.timed_out:
+            return None
+        return Compiled(False, work, "javac: compile timed out", time.monotonic() - started,
+                        cached=False, timed_out=True)
+    if answer.get("crashed"):
+        return None
+    out = work / "classes"
+    for name, data in answer.get("classes", {}).items():
+        target = (out / name).resolve()
+        if target.is_relative_to(out.resolve()):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(base64.b64decode(data))
+    return Compiled(bool(answer.get("ok")), work, answer.get("diagnostics", ""),
+                    time.monotonic() - started, cached=False)
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
 def launch(program: Program, where: Where) -> Launch:
