@@ -55,6 +55,7 @@ class JavaScript(Target):
     none_word = "null"
     reserved = KEYWORDS
     prelude = 'const assert = require("node:assert");\n'
+    close_helper = CLOSE_HELPER
 
     def type_name(self, t: Type) -> str:
         """JavaScript is untyped; only check that every part has a faithful value form."""
@@ -116,8 +117,6 @@ class JavaScript(Target):
         """Prelude, the float helper when needed, then one assertion a line."""
         helper = self.close_helper if any("cdxClose(" in a for a in assertions) else ""
         return self.prelude + helper + "\n".join(assertions) + "\n"
-
-    close_helper = CLOSE_HELPER
 
 
 def _number(value: float) -> str:

@@ -66,6 +66,7 @@ def translate_task(task: Task, target: Target) -> Problem:
             "assertions": len(assertions),
             "python_assertions": task.total,
             "dropped_assertions": [{"python": src, "reason": why} for src, why in dropped],
+            "untranslated_helpers": task.helpers,  # other functions in the Python prompt
         },
     )
 
