@@ -136,30 +136,32 @@ def compile_cached(name: str, toolchain: str, build: Build, limits: Limits,
 
 
 def _compile(build: Build, work: Path, limits: Limits, namespaces: bool) -> cache.Compiled:
-    """Run one compile in a one-shot sandbox whose only writable places are the build dir
-    (and the shared Go build cache)."""
-    rw = [(str(work), str(work))]
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-           "HOME": str(work), "TMPDIR": str(work), **build.env}
-    if build.go_cache:
-        go_cache = cache.root() / "go-build"
-        go_cache.mkdir(parents=True, exist_ok=True)
-        rw.append((str(go_cache), GO_CACHE_MOUNT if namespaces else str(go_cache)))
-        env["GOCACHE"] = GO_CACHE_MOUNT if namespaces else str(go_cache)
+    """Run one compile in a warm compile sandbox whose only writable places are the cache's
+    build area (each build has its own directory there) and the shared Go build cache."""
     if build.compile is not None:
         plain = isolation.Sandbox(namespaces=namespaces, disk_mb=COMPILE_DISK_MB,
                                   ro=toolchain_mounts(), switch_uid=False)
         done = build.compile(build, work, limits, plain)
         if done is not None:
             return done
+    area = str(work.parent)
+    go_cache = cache.root() / "go-build"
+    go_cache.mkdir(parents=True, exist_ok=True)
+    go_guest = GO_CACHE_MOUNT if namespaces else str(go_cache)
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+           "HOME": str(work), "TMPDIR": str(work), **build.env}
+    if build.go_cache:
+        env["GOCACHE"] = go_guest
     sandbox = isolation.Sandbox(namespaces=namespaces, disk_mb=COMPILE_DISK_MB,
-                                ro=toolchain_mounts(), rw=tuple(rw), switch_uid=False)
+                                ro=toolchain_mounts(), rw=((area, area), (str(go_cache), go_guest)),
+                                switch_uid=False)
     job = {"kind": "exec", "argv": build.argv, "env": env, "workdir": str(work),
            "files": {}, "stdin": None, "harness": False,
            "timeout": limits.compile_timeout_s, "cpu": math.ceil(limits.compile_timeout_s) + 1,
            "as": build.address_space_mb << 20 if build.address_space_mb else None,
            "nproc": None, "fsize": 512 << 20, "nofile": 4096, "out": COMPILE_OUTPUT}
-    raw = supervisors.one_shot(sandbox, job, limits.compile_timeout_s + GRACE_S)
+    with supervisors.POOL.lease(sandbox) as supervisor:
+        raw = supervisor.run(job, limits.compile_timeout_s + GRACE_S)
     if raw.get("error"):
         raise RuntimeError(f"the compile supervisor failed: {raw['error']}")
     text = (raw.get("stderr", "") + "\n" + raw.get("stdout", "")).strip()

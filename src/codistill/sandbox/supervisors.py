@@ -233,12 +233,3 @@ class SupervisorPool:
 
 POOL = SupervisorPool()
 atexit.register(POOL.close)
-
-
-def one_shot(sandbox: Sandbox, job: dict, wait_s: float) -> dict:
-    """Start a supervisor for a single job (a compile with its own mounts), then stop it."""
-    supervisor = Supervisor(sandbox)
-    try:
-        return supervisor.run(job, wait_s)
-    finally:
-        supervisor.close()
