@@ -335,3 +335,37 @@ def test_grpo_rounds_on_a_tiny_model_then_evaluate(tmp_path, one_thread) -> None
     assert set(summary["pass_at_1"]) == {"before", "after"}
     assert summary["pass_at_1"]["after"]["humaneval"] == 0.0
     assert (root / "plots/pass1.png").is_file()
+
+
+# -- the command ------------------------------------------------------------------------------------
+
+def _yaml(tmp_path: Path, **extra: Any) -> Path:
+    import yaml
+
+    path = tmp_path / "co.yaml"
+    path.write_text(yaml.safe_dump({"name": "co", "output_dir": str(tmp_path / "runs"), **extra}))
+    return path
+
+
+def test_command_reports_and_explains_what_is_wrong(tmp_path, capsys) -> None:
+    from codistill.cli import main
+
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "config.json").write_text("{}")
+    coevolve(_config(tmp_path, base, steps=1), [CLAMP, DOUBLE], progress=False, evaluate=False,
+             trainer=ScriptedGRPO(ANSWERS))
+    assert main(["coevolve", "--config", str(_yaml(tmp_path)), "--report-only"]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "runs/co/coevolve/report.html")
+
+    other = tmp_path / "other"
+    other.mkdir()
+    assert main(["coevolve", "--config", str(_yaml(other)), "--report-only"]) == 2
+    assert "run `codistill coevolve --config ...` first" in capsys.readouterr().err
+
+    problems = tmp_path / "js.jsonl"
+    problems.write_text(JS.to_json() + "\n")
+    config = _yaml(other, data={"seeds": [str(problems)], "languages": ["javascript"]},
+                   models={"student": str(base)})
+    assert main(["coevolve", "--config", str(config), "--no-eval", "--no-progress"]) == 2
+    assert "no question can take part in co-evolution (language javascript" in capsys.readouterr().err

@@ -147,7 +147,8 @@ class Coevolution:
             raise CoevolveError(f"round {round_}: the {kind} phase has no rows (no code samples were "
                                 "recorded in the code phase); delete the round's folders and rerun")
         settings = GRPOSettings.from_coevolve(self.cfg, steps=steps, use_vllm=_use_vllm(self.cfg.use_vllm),
-                                              questions_per_step=min(self.cfg.questions_per_step, len(rows)))
+                                              questions_per_step=min(self.cfg.questions_per_step, len(rows)),
+                                              temperature=self.cfg.temperature, top_p=self.cfg.top_p)
         self.console.print(f"[cyan]round {round_}: {kind} phase, {steps} GRPO steps on {len(rows)} questions")
         result = train(model, rows, [reward], stage.dir / "grpo", settings,
                             seed=self.config.seed + round_, device=self.config.models.device,
