@@ -152,7 +152,10 @@ class Coevolution:
         self.console.print(f"[cyan]round {round_}: {kind} phase, {steps} GRPO steps on {len(rows)} questions")
         result = train(model, rows, [reward], stage.dir / "grpo", settings,
                             seed=self.config.seed + round_, device=self.config.models.device,
-                            progress=self.progress, lora=self.config.train.lora)
+                            progress=self.progress, lora=self.config.train.lora,
+                            # A phase is the unit of resume (an unfinished one is redone), so Trainer
+                            # checkpoints (weights + optimizer, 1.6 GB for 135M) would only cost time.
+                            trl_args={"save_strategy": "no"})
         new = RoundState.from_dict(state.to_dict())
         new.round, new.phase = round_, kind
         banned: list[str] = []
