@@ -49,7 +49,11 @@ def _plt():  # noqa: ANN202 - the pyplot module
     return plt
 
 
-def _save(fig: Any, path: Path) -> Path:
+def _save(fig: Any, path: Path, *, integer_x: bool = True) -> Path:
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in fig.axes if integer_x else ():
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps and rounds are whole numbers
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -98,7 +102,6 @@ def plot_book(data: dict[str, Any], path: Path) -> Path:
     ax.plot(rounds, [r["blacklisted"] for r in data["rounds"]], "s--", label="blacklisted questions")
     ax.set_xlabel("round")
     ax.set_ylabel("count")
-    ax.set_xticks(rounds)
     ax.set_title("Mistake Book")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -139,7 +142,7 @@ def plot_pass1(table: list[dict[str, Any]], path: Path) -> Path:
     ax.set_title("Code model pass@1")
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
-    return _save(fig, path)
+    return _save(fig, path, integer_x=False)
 
 
 def _fmt(value: Any) -> str:
