@@ -314,7 +314,6 @@ def one_thread() -> Any:
     torch.set_num_threads(before)
 
 
-@pytest.mark.slow  # about 20 s on an idle 2-core CPU, more when it is shared
 def test_grpo_rounds_on_a_tiny_model_then_evaluate(tmp_path, one_thread) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from tests.tiny import tiny_model_and_tokenizer
