@@ -81,6 +81,7 @@ def test_blacklist_after_patience_unsolved_phases_in_a_row() -> None:
     assert book.banned("q") and "3 code phases" in book.blacklist["q"]
     assert book.top("q", 3) == []  # a blacklisted question's tests are never replayed
     assert not book.note_attempt("q", solved=False, patience=3)  # already banned: reported once
+    assert book.record("q", "t", failed=True) == 0 and book.size() == 0  # and its tests stay out
 
 
 def test_patience_zero_never_blacklists() -> None:
