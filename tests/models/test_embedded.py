@@ -14,6 +14,9 @@ import pytest
 
 from codistill.models import ModelError, Request, Sampling, embedded, load_generator
 from codistill.models.embedded import EMBEDDED, EmbeddedModel
+from codistill.models.local import LocalGenerator
+
+from .tiny_gguf import write_gguf
 
 
 def make_entry(root: Path, chunks: list[bytes], *, sha: str | None = None, tag: str = "a") -> EmbeddedModel:
@@ -146,6 +149,23 @@ def test_two_processes_preparing_at_once_convert_once(site: Path, tmp_path: Path
     assert [p.returncode for p in procs] == [0, 0]
     assert outputs[0] == outputs[1] == str(entry.folder)
     assert log.read_text().count("converted") == 1
+
+
+def test_real_conversion_of_a_tiny_gguf_split_across_wheels(site: Path, tmp_path: Path, tiny) -> None:
+    """The whole path with real transformers: parts -> GGUF -> safetensors folder -> generation."""
+    model, tokenizer = tiny
+    data = write_gguf(model, tokenizer, tmp_path / "tiny.gguf").read_bytes()
+    entry = make_entry(site, [data[: len(data) // 3], data[len(data) // 3 :]], tag="gguf")
+    folder = embedded.prepare(entry)
+    assert (folder / "model.safetensors").is_file() and embedded.is_converted(entry)
+    converted = LocalGenerator.from_embedded(entry, dtype="fp32", device="cpu")
+    assert converted.identity == f"embedded:toy-gguf@{entry.sha256[:12]}/fp32"
+    original = LocalGenerator(model, tokenizer)
+    requests = [Request.user("Write a function that reverses a string."), Request.completion("def add(a, b):")]
+    expected = original.generate(requests, Sampling(max_new_tokens=16))
+    got = converted.generate(requests, Sampling(max_new_tokens=16))
+    assert [g.texts for g in got] == [g.texts for g in expected]
+    assert [g.prompt_tokens for g in got] == [g.prompt_tokens for g in expected]  # same chat template
 
 
 @pytest.mark.slow

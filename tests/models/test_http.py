@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -161,3 +162,23 @@ def test_tiny_real_model_behind_the_server(serve, tiny) -> None:
     assert [g.texts for g in remote] == [g.texts for g in direct]
     assert [g.completion_tokens for g in remote] == [g.completion_tokens for g in direct]
     assert [g.prompt_tokens for g in remote] == [g.prompt_tokens for g in direct]
+
+
+def test_a_bad_request_does_not_fail_requests_batched_with_it(serve) -> None:
+    server = serve(FakeGenerator({"ok": "fine"}), batch_wait=0.3)
+    good, bad = client(server, concurrency=4), client(server, max_retries=0)
+    errors: list[Exception] = []
+    thread = threading.Thread(target=lambda: _catch(errors, bad, "unscripted"))
+    thread.start()
+    results = good.generate([Request.user(f"ok {i}") for i in range(3)], Sampling())
+    thread.join()
+    assert [g.text for g in results] == ["fine"] * 3
+    assert len(errors) == 1 and "no rule matches" in str(errors[0])
+    assert server.batcher.calls >= 2
+
+
+def _catch(errors: list[Exception], gen: OpenAIGenerator, prompt: str) -> None:
+    try:
+        gen.generate([Request.user(prompt)], Sampling())
+    except ModelError as exc:
+        errors.append(exc)

@@ -77,9 +77,13 @@ class Batcher:
         try:
             self.calls += 1
             results = self.generator.generate(requests, sampling)
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting callers
-            for item in items:
-                item.future.set_exception(exc)
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting callers
+            if len(items) > 1:
+                # One bad request (too long, say) must not fail the clients batched with it.
+                for item in items:
+                    self._run(sampling, [item])
+                return
+            items[0].future.set_exception(exc)
             return
         start = 0
         for item in items:

@@ -13,6 +13,7 @@ from transformers import GenerationConfig, StoppingCriteriaList
 
 from codistill.models.base import Generation, Generator, ModelError, Progress, Request, Sampling
 from codistill.models.batching import StopOnStrings, encode, finish_row, left_pad, plan_batches
+from codistill.models.embedded import EmbeddedModel
 from codistill.models.hardware import folder_fingerprint, resolve_device, resolve_dtype, short_dtype
 
 
@@ -83,8 +84,10 @@ class LocalGenerator(Generator):
         return cls(model, tokenizer, identity=identity or f"hf:{source}@{version}/{short_dtype(dt)}", **kwargs)
 
     @classmethod
-    def from_embedded(cls, name: str, *, dtype: str = "auto", device: str = "auto", **kwargs: Any) -> LocalGenerator:
-        """Load an embedded model (converting it on first use)."""
+    def from_embedded(
+        cls, name: str | EmbeddedModel, *, dtype: str = "auto", device: str = "auto", **kwargs: Any
+    ) -> LocalGenerator:
+        """Load an embedded model by name, alias or registry entry (converting it on first use)."""
         from codistill.models import embedded
 
         entry = embedded.get(name)
