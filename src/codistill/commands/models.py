@@ -173,8 +173,9 @@ def _serve(args: argparse.Namespace) -> int:
                               max_batch=args.max_batch, batch_wait=args.batch_wait, verbose=args.verbose)
     except OSError as exc:
         raise ModelError(f"cannot listen on {args.host}:{args.port} ({exc}): choose another --port") from None
-    out.print(f"serving {generator.identity} at {server.url} as {', '.join(names)}", highlight=False)
-    out.print(f"use it as the model spec openai:{server.url}#{names[0]}", highlight=False)
+    out.print(f"serving {generator.identity} at {server.url} as {', '.join(names)}",
+              highlight=False, soft_wrap=True)
+    out.print(f"use it as the model spec openai:{server.url}#{names[0]}", highlight=False, soft_wrap=True)
     sys.stdout.flush()  # whoever started us may be waiting for the URL on a pipe
     try:
         server.serve_forever()

@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from transformers import GenerationConfig, StoppingCriteriaList
 
+from codistill.models import embedded
 from codistill.models.base import Generation, Generator, ModelError, Progress, Request, Sampling
 from codistill.models.batching import StopOnStrings, encode, finish_row, left_pad, plan_batches
 from codistill.models.embedded import EmbeddedModel
@@ -76,8 +77,8 @@ class LocalGenerator(Generator):
         if folder.is_dir():
             source, version = str(folder.resolve()), folder_fingerprint(folder)
         else:
-            folder, version = _from_hub(str(path_or_id), revision), None
-            source, version = str(path_or_id), folder.name[:12]
+            folder = _from_hub(str(path_or_id), revision)
+            source, version = str(path_or_id), folder.name[:12]  # the snapshot folder is the commit
         dev = resolve_device(device)
         dt = resolve_dtype(dtype, dev)
         model, tokenizer = _load(folder, dt, dev, str(path_or_id))
@@ -88,14 +89,12 @@ class LocalGenerator(Generator):
         cls, name: str | EmbeddedModel, *, dtype: str = "auto", device: str = "auto", **kwargs: Any
     ) -> LocalGenerator:
         """Load an embedded model by name, alias or registry entry (converting it on first use)."""
-        from codistill.models import embedded
-
         entry = embedded.get(name)
         folder = embedded.prepare(entry)
         dev = resolve_device(device)
         dt = resolve_dtype(dtype, dev)
         model, tokenizer = _load(folder, dt, dev, entry.spec)
-        ident = f"embedded:{entry.name}@{entry.sha256[:12]}/{short_dtype(dt)}"
+        ident = kwargs.pop("identity", None) or f"embedded:{entry.name}@{entry.sha256[:12]}/{short_dtype(dt)}"
         return cls(model, tokenizer, identity=ident, **kwargs)
 
     @property
