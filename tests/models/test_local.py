@@ -7,7 +7,7 @@ import shutil
 import pytest
 import torch
 
-from codistill.models import ModelError, Request, Sampling, load_generator
+from codistill.models import GenerationFailed, ModelError, Request, Sampling, load_generator
 from codistill.models.local import LocalGenerator
 
 REQUESTS = [
@@ -178,3 +178,21 @@ def test_bad_dtype_and_device_are_explained(tiny_folder) -> None:
     if not torch.cuda.is_available():
         with pytest.raises(ModelError, match="no CUDA GPU"):
             load_generator(str(tiny_folder), device="cuda")
+
+
+def test_a_failure_part_way_keeps_the_finished_requests(tiny, monkeypatch) -> None:
+    model, tokenizer = tiny
+    real_generate, calls = model.generate, []
+
+    def fail_on_second_batch(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("out of memory")
+        return real_generate(*args, **kwargs)
+
+    monkeypatch.setattr(model, "generate", fail_on_second_batch)
+    with pytest.raises(GenerationFailed, match=r"RuntimeError: out of memory\); 2 of 4 requests") as info:
+        LocalGenerator(model, tokenizer, batch_size=2).generate(REQUESTS, GREEDY)
+    kept = [g is not None for g in info.value.partial]
+    assert kept.count(True) == 2 and all(g.completion_tokens == [24] for g in info.value.partial if g)
+    assert model.generation_config.eos_token_id == tokenizer.eos_token_id  # restored after the failure

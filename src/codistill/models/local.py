@@ -12,7 +12,15 @@ import torch
 from transformers import GenerationConfig, StoppingCriteriaList
 
 from codistill.models import embedded
-from codistill.models.base import Generation, Generator, ModelError, Progress, Request, Sampling
+from codistill.models.base import (
+    Generation,
+    GenerationFailed,
+    Generator,
+    ModelError,
+    Progress,
+    Request,
+    Sampling,
+)
 from codistill.models.batching import StopOnStrings, encode, finish_row, left_pad, plan_batches
 from codistill.models.embedded import EmbeddedModel
 from codistill.models.hardware import folder_fingerprint, resolve_device, resolve_dtype, short_dtype
@@ -172,6 +180,18 @@ class LocalGenerator(Generator):
                         done += left[row.request] == 0
                     if progress and done:
                         progress(done)
+        except Exception as exc:
+            # Keep the requests whose every sample finished (e.g. before running out of memory).
+            partial = [
+                Generation([t or "" for t in texts[r]], len(prompts[r]), counts[r], seconds[r], reasons[r])
+                if left[r] == 0 else None
+                for r in range(len(requests))
+            ]
+            finished = sum(g is not None for g in partial)
+            raise GenerationFailed(
+                f"local generation failed ({type(exc).__name__}: {exc}); {finished} of {len(requests)} "
+                "requests had finished and are kept", partial
+            ) from exc
         finally:
             model.generation_config = saved_config
             if was_training:
