@@ -55,6 +55,13 @@ def test_split_tests_turns_check_into_single_asserts() -> None:
     assert split_tests(PROBLEM.tests, "clamp") == ["assert clamp(5, 0, 3) == 3", "assert clamp(-1, 0, 3) == 0"]
     assert split_tests("assert clamp(1, 0, 2) == 1\nassert clamp(3, 0, 2) == 2\n", "clamp") == [
         "assert clamp(1, 0, 2) == 1", "assert clamp(3, 0, 2) == 2"]
+    helper = ("def check(candidate):\n    def twice(x):\n        return candidate(candidate(x, 0, 9), 0, 9)\n"
+              "    top = 9\n    assert twice(12) == top\n    assert twice(1) == 1\n")
+    assert split_tests(helper, "clamp") == [
+        "def twice(x):\n    return clamp(clamp(x, 0, 9), 0, 9)\ntop = 9\nassert twice(12) == top",
+        "def twice(x):\n    return clamp(clamp(x, 0, 9), 0, 9)\ntop = 9\nassert twice(1) == 1"]
+    shadowing = "def check(candidate):\n    def h(candidate):\n        return candidate\n    assert h(1)\n"
+    assert split_tests(shadowing, "clamp") == [shadowing]  # renaming would change the helper
     looped = "def check(candidate):\n    for i in range(3):\n        assert candidate(i, 0, 9) == i\n"
     assert split_tests(looped, "clamp") == [looped]  # not plain asserts: one unit
     assert split_tests("", "clamp") == []

@@ -98,7 +98,8 @@ class Coevolution:
 
     def check(self) -> list[Problem]:
         """The questions that take part: Python, with a reference that passes its own tests."""
-        stage = self.store.stage("check", depends={"problems": self.depends["problems"],
+        units = hashlib.sha256(json.dumps([own_tests(p) for p in self.problems.values()]).encode())
+        stage = self.store.stage("check", depends={"problems": self.depends["problems"], "units": units.hexdigest()[:16],
                                                    "test_timeout_s": self.cfg.test_timeout_s})
         if not stage.done:
             stage.delete_files()

@@ -129,11 +129,27 @@ class _Rename(ast.NodeTransformer):
         return ast.Name(id=self.new, ctx=node.ctx) if node.id == self.old else node
 
 
+_SETUP = (ast.FunctionDef, ast.Assign, ast.Import, ast.ImportFrom)
+
+
+def _units(statements: list[ast.stmt]) -> list[str] | None:
+    """Leading setup (helpers, constants, imports) + one assert per unit; None when not that shape."""
+    setup = 0
+    while setup < len(statements) and isinstance(statements[setup], _SETUP):
+        setup += 1
+    asserts = statements[setup:]
+    if not asserts or not all(isinstance(s, ast.Assert) for s in asserts):
+        return None
+    prefix = "".join(ast.unparse(s) + "\n" for s in statements[:setup])
+    return list(dict.fromkeys(prefix + ast.unparse(s) for s in asserts))
+
+
 def split_tests(tests: str, entry_point: str | None) -> list[str]:
-    """A question's own tests as separate asserts when they are plain asserts, else as one unit.
+    """A question's own tests as one assert per unit where they split, else as one unit.
 
     HumanEval-style `def check(candidate): assert candidate(1) == 2` becomes `assert f(1) == 2`
-    (with entry point `f`); anything else (loops, helpers) stays whole, run as one test.
+    (entry point `f`); helpers and constants defined before the asserts go in front of each one;
+    anything else (loops, asserts between statements) stays whole, run as one test.
 
     >>> split_tests("def check(candidate):\\n    assert candidate(1) == 2\\n    assert candidate(0) == 1\\n", "f")
     ['assert f(1) == 2', 'assert f(0) == 1']
@@ -147,12 +163,15 @@ def split_tests(tests: str, entry_point: str | None) -> list[str]:
     body = tree.body
     if entry_point and len(body) == 1 and isinstance(body[0], ast.FunctionDef) and body[0].name == "check":
         params = [a.arg for a in body[0].args.args]
-        if len(params) == 1 and all(isinstance(s, ast.Assert) for s in body[0].body):
+        shadowed = any(isinstance(n, ast.arg) and n.arg == params[0] for n in ast.walk(body[0])
+                       if n not in body[0].args.args) if len(params) == 1 else True
+        if not shadowed:
             rename = _Rename(params[0], entry_point)
-            return list(dict.fromkeys(ast.unparse(rename.visit(s)) for s in body[0].body))
-    if body and all(isinstance(s, ast.Assert) for s in body):
-        return list(dict.fromkeys(ast.unparse(s) for s in body))
-    return [tests]
+            units = _units([rename.visit(s) for s in body[0].body])
+            if units is not None:
+                return units
+        return [tests]
+    return _units(body) or [tests]
 
 
 def code_reward(completions: list[Any], *, question_id: list[str], tests: list[list[str]],
