@@ -46,7 +46,8 @@ def spec_identity(spec: str, dtype: str = "auto", device: str = "auto") -> str:
         return f"embedded:{entry.name}@{entry.sha256[:12]}/{dt}"
     folder = Path(parsed.target)
     if folder.is_dir():
-        return f"hf:{folder.resolve()}@{folder_fingerprint(folder)}/{dt}"
+        # The content hash alone: the same weights answer the same way wherever they lie.
+        return f"hf:local@{folder_fingerprint(folder)}/{dt}"
     return f"hf:{parsed.target}@{parsed.revision or 'main'}/{dt}"
 
 

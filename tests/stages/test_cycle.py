@@ -118,6 +118,11 @@ def test_two_cycles_end_to_end_then_resume(run_config, tmp_path: Path) -> None:
     after = json.loads((run / "manifest.json").read_text())
     assert {k: v["finished"] for k, v in after["stages"].items()} == {
         k: v["finished"] for k, v in json.loads(before)["stages"].items()}
+    assert stages["cycle-1/teach"]["stats"]["cache"]["misses"] > 0
+    # A new run with the same settings and a warm cache asks the teacher nothing new.
+    again = run_cycles(run_config("name=t2", "cycles=1", "eval.before=false"))
+    assert again["cycle-1/teach"]["stats"]["cache"] == {
+        "hits": stages["cycle-1/teach"]["stats"]["cache"]["misses"], "misses": 0}
     # A changed setting that earlier stages depend on is refused without --force.
     with pytest.raises(StaleStageError, match="teach.mutation_share"):
         run_cycles(run_config("teach.mutation_share=0.0"))

@@ -127,7 +127,9 @@ def _stage_rows(manifest: dict[str, Any]) -> list[list[Any]]:
     for key, entry in manifest.get("stages", {}).items():
         stats = entry.get("stats", {})
         tokens = stats.get("teacher_tokens", stats.get("student_tokens"))
-        rows.append([key, entry.get("status"), stats.get("seconds"), tokens])
+        cache = stats.get("cache") or {}
+        rows.append([key, entry.get("status"), stats.get("seconds"), tokens,
+                     cache.get("hits"), cache.get("misses")])
     return rows
 
 
@@ -169,7 +171,7 @@ def build_report(root: str | Path) -> Path:
                                            train)))
     timing = _plot_time(manifest, figs / "time.png")
     body = (image(timing, "time per stage") if timing else "") + table(
-        ["stage", "status", "seconds", "model tokens"], _stage_rows(manifest))
+        ["stage", "status", "seconds", "model tokens", "cache hits", "cache misses"], _stage_rows(manifest))
     sections.append(("Time and tokens per stage", body))
     config = manifest.get("config", {})
     models = config.get("models", {})

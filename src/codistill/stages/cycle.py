@@ -69,10 +69,16 @@ class CycleRunner:
             depends["upstream"] = upstream.entry["fingerprint"]
         return self.store.stage(name, cycle, depends=depends)
 
-    def _finish(self, stage: Stage, started: float, **stats: Any) -> None:
-        seconds = round(time.perf_counter() - started, 2)
+    def _clock(self) -> dict[str, float]:
+        """Wall time and cache counters at a stage's start."""
+        return {"t": time.perf_counter(), **self.cache.stats()}
+
+    def _finish(self, stage: Stage, started: dict[str, float], **stats: Any) -> None:
+        seconds = round(time.perf_counter() - started["t"], 2)
+        now = self.cache.stats()
+        cache = {k: int(now[k] - started[k]) for k in ("hits", "misses")}
         self.timings[stage.key] = seconds
-        stage.finish(seconds=seconds, **stats)
+        stage.finish(seconds=seconds, cache=cache, **stats)
 
     # -- stages -------------------------------------------------------------------------------
 
@@ -83,7 +89,7 @@ class CycleRunner:
         stage = self._stage("eval", cycle, "eval", "sandbox", "models.dtype", upstream=upstream)
         if stage.done:
             return stage
-        started = time.perf_counter()
+        started = self._clock()
         student = role_generator(student_spec, self.config, self.cache)
         ev = self.config.eval
         results = {}
@@ -111,7 +117,7 @@ class CycleRunner:
                             "seed", upstream=upstream)
         done = {row["problem"]["id"] for row in stage.rows()}
         if not stage.done:
-            started = time.perf_counter()
+            started = self._clock()
             todo = len([p for p in pool if p.id not in done])
             with self._bar(f"cycle {cycle} teach", todo) as advance, stage.appender() as out:
                 _, stats = teach_stage(pool, self.teacher, self.config.teach, limits=self.limits,
@@ -130,7 +136,7 @@ class CycleRunner:
                             "models.student", upstream=upstream)
         if stage.done:
             return stage, Path(stage.entry["stats"]["model_dir"])
-        started = time.perf_counter()
+        started = self._clock()
         sft, dpo = build_rows(taught, no_fault_learning=self.config.ablation.no_fault_learning)
         exports = export_datasets(sft, dpo, stage.dir / "data")
         t = self.config.train
@@ -163,7 +169,7 @@ class CycleRunner:
         stage = self._stage("examine", cycle, "examine", "ablation", "models.judge",
                             "sandbox", upstream=upstream)
         if not stage.done:
-            started = time.perf_counter()
+            started = self._clock()
             done = stage.done_keys("problem_id")
             student = role_generator(student_spec, self.config, self.cache)
             todo = len([p for p in pool if p.id not in done])
@@ -187,7 +193,7 @@ class CycleRunner:
                             "seed", upstream=upstream)
         by_id = {p.id: p for p in pool}
         if not stage.done:
-            started = time.perf_counter()
+            started = self._clock()
             done = stage.done_keys("slot_id")
             common = dict(settings=cfg.curriculum, limits=self.limits, seed=cfg.seed + cycle,
                           cycle=cycle, pool=pool, done=done, workers=cfg.sandbox.workers)
@@ -231,6 +237,9 @@ class CycleRunner:
             cur_stage, pool = self.curriculum(cycle, pool, answers, student_spec, exam_stage)
             upstream = self.evaluate(cycle, student_spec, cur_stage)
         self._report()
+        stats = self.cache.stats()
+        self.console.print(f"request cache: {stats['hits']} hits, {stats['misses']} misses "
+                           f"({self.cache.path})")
         return self.store.stages()
 
     def _report(self) -> None:
