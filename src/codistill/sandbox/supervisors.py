@@ -28,8 +28,7 @@ from codistill.sandbox.isolation import Sandbox, base_env, sandbox_python
 
 # Imported once in each supervisor, so forked Python runs start with them loaded.
 PRELOAD = ["typing", "math", "re", "collections", "itertools", "functools", "heapq", "string",
-           "bisect", "random", "hashlib", "fractions", "decimal", "copy", "operator", "dataclasses",
-           "json", "statistics", "array", "enum", "abc", "datetime"]
+           "bisect", "copy", "operator"]
 START_TIMEOUT_S = 60.0
 
 
@@ -77,8 +76,10 @@ class LineProcess:
     def __init__(self, argv: list[str], cwd: str, scratch: str | None = None) -> None:
         self.scratch = scratch
         self.errors = tempfile.TemporaryFile()
+        # A session of its own: no controlling terminal for programs to inject keystrokes into.
         self.process = _spawner.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=self.errors, env=base_env(), cwd=cwd)
+                                      stderr=self.errors, env=base_env(), cwd=cwd,
+                                      start_new_session=True)
         self.buffer = b""
         try:
             hello = self._receive(time.monotonic() + START_TIMEOUT_S)

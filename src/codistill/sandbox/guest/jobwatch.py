@@ -18,8 +18,13 @@ _READ = 65536
 class Watch:
     """Reads a job's stdout, stderr and report pipes until it exits, times out or floods."""
 
-    def __init__(self, pid: int, out_r: int, err_r: int, rep_r: int, ctl: int, cap: int) -> None:
+    def __init__(self, pid: int, out_r: int, err_r: int, rep_r: int, ctl: int, cap: int,
+                 finish_on: bytes = b"") -> None:
         self.pid = pid
+        # Stop as soon as a report line starting with this nonce is complete (the Python
+        # harness exits right after writing it; waiting for the exit only adds its teardown).
+        self.finish_on = finish_on
+        self.reported = False
         self.pidfd = os.pidfd_open(pid)
         self.cap = cap
         self.data = {out_r: bytearray(), err_r: bytearray()}
@@ -51,7 +56,7 @@ class Watch:
                         return
                     if not self._read(fd):
                         poller.unregister(fd)
-                    if self.exceeded:
+                    if self.exceeded or self.reported:
                         return
         finally:
             os.close(self.pidfd)
@@ -71,6 +76,16 @@ class Watch:
                 except BlockingIOError:
                     continue
 
+    def drain_now(self) -> None:
+        """Read what the pipes hold right now, without waiting for their writers to go."""
+        for fd in list(self.open):
+            os.set_blocking(fd, False)
+            try:
+                while fd in self.open and not self.exceeded and self._read(fd):
+                    pass
+            except BlockingIOError:
+                pass
+
     def _read(self, fd: int) -> bool:
         chunk = os.read(fd, _READ)
         if not chunk:
@@ -79,6 +94,9 @@ class Watch:
         if fd == self.rep_r:
             if len(self.report) < 1 << 20:
                 self.report += chunk
+            if self.finish_on and self.report.endswith(b"\n"):
+                self.reported = any(line.startswith(self.finish_on + b" ")
+                                    for line in self.report.splitlines())
             return True
         self.total[fd] += len(chunk)
         room = self.cap - len(self.data[fd])

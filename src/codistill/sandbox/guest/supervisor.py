@@ -25,12 +25,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -S: our siblings are not on it
 
-from jobwatch import Watch, close_quietly, descendants, dup_high, parse_reports, set_limit  # noqa: E402
+from jobwatch import Watch, descendants, dup_high, parse_reports, set_limit  # noqa: E402
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 1, 4, 36
 _READ = 65536
-NONCE_FD, REPORT_FD = 3, 4  # where a harnessed child finds its nonce and writes its report
 
 
 class Supervisor:
@@ -44,6 +43,8 @@ class Supervisor:
         self.protect = config.get("protect", [])  # mount points the wipe must not descend into
         self.sys_path = config.get("sys_path", [])
         self.counter = 0
+        self.made: str | None = None  # run directory created for the current job
+        self.pending: Parked | None = None  # a job answered early, still to be reaped
         # The control pipes move off 0 and 1, so a forked child's fds 0-2 are only its own.
         self.ctl_in = os.dup(0)
         self.ctl_out = os.dup(1)
@@ -55,14 +56,15 @@ class Supervisor:
 
     # -- control channel -------------------------------------------------------------------
 
-    def read_job(self) -> dict | None:
+    def read_line(self) -> bytes | None:
+        """The next job's JSON line; None when the host has gone."""
         while b"\n" not in self.buffer:
             chunk = os.read(self.ctl_in, _READ)
             if not chunk:
                 return None
             self.buffer += chunk
         line, self.buffer = self.buffer.split(b"\n", 1)
-        return json.loads(line)
+        return line
 
     def send(self, result: dict) -> None:
         data = json.dumps(result).encode() + b"\n"
@@ -71,93 +73,136 @@ class Supervisor:
 
     # -- one job -----------------------------------------------------------------------------
 
-    def run(self, job: dict) -> dict:
+    def park(self) -> Parked:
+        """Fork the next job's child ahead of time: it waits for its job on a pipe.
+
+        Forking a warm interpreter costs a few milliseconds, mostly waiting to be scheduled;
+        done here, between jobs, it is off the path from a job's arrival to its result. The
+        child holds nothing of the next job: no job, no nonce, no files, until it is started.
+        """
+        go_r, go_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        nonce_r, nonce_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        if self.uid is not None:
+            # The run reopens its own pipes through /dev/stdout or /proc/self/fd/N (Java does,
+            # for the report): they must belong to its uid, not to ours.
+            for fd in (out_w, err_w, nonce_r, rep_w):
+                os.fchown(fd, self.uid, self.uid)
+        pid = os.fork()
+        if pid == 0:
+            os.close(go_w)
+            self._child(go_r, [out_w, err_w, nonce_r, rep_w])
+        for fd in (go_r, out_w, err_w, nonce_r, rep_w):
+            os.close(fd)
+        return Parked(pid, go_w, out_r, err_r, nonce_w, rep_r)
+
+    def run(self, job: dict, raw: bytes, parked: Parked) -> dict:
+        """Start the parked child on `job` (its JSON text is `raw`) and watch it to the end."""
         self.counter += 1
         workdir = job.get("workdir")
-        own_dir = workdir is None
-        if own_dir:
+        if workdir is None:
             workdir = os.path.join(self.base, f"run{self.counter}")
             os.mkdir(workdir, 0o755)
             if self.uid is not None:
                 os.chown(workdir, self.uid, self.uid)
-        try:
-            for name, text in job.get("files", {}).items():
-                with open(os.path.join(workdir, name), "w", encoding="utf-8") as handle:
-                    handle.write(text)
-            return self._watch(job, workdir)
-        finally:
-            if own_dir:
-                shutil.rmtree(workdir, ignore_errors=True)
-            self._wipe()
-
-    def _watch(self, job: dict, workdir: str) -> dict:
+            self.made = workdir
+        for name, text in job.get("files", {}).items():
+            with open(os.path.join(workdir, name), "w", encoding="utf-8") as handle:
+                handle.write(text)
         harness = bool(job.get("harness"))
-        if job.get("stdin") is not None:
-            stdin = os.memfd_create("stdin")
-            os.write(stdin, job["stdin"].encode())
-            os.lseek(stdin, 0, os.SEEK_SET)
-        else:
-            stdin = os.open(os.devnull, os.O_RDONLY)
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        nonce_r, nonce_w = os.pipe() if harness else (-1, -1)
-        rep_r, rep_w = os.pipe() if harness else (-1, -1)
-        if self.uid is not None:
-            # The run reopens its own pipes through /dev/stdout or /proc/self/fd/N (Java does,
-            # for the report): they must belong to its uid, not to ours.
-            for fd in (stdin, out_w, err_w, nonce_r, rep_w):
-                if fd >= 0:
-                    os.fchown(fd, self.uid, self.uid)
-        started = time.monotonic()
-        pid = os.fork()
-        if pid == 0:
-            self._child(job, workdir, [stdin, out_w, err_w, nonce_r, rep_w])
-        for fd in (stdin, out_w, err_w, nonce_r, rep_w):
-            if fd >= 0:
-                os.close(fd)
         nonce = b""
         if harness:
-            # Written only now: the child's memory, copied at fork, never held it.
+            # Made after the child was forked, so its memory never held it; it waits in the
+            # pipe until the harness reads it, after the tests.
             nonce = os.urandom(16).hex().encode()
-            os.write(nonce_w, nonce + b"\n")
-            os.close(nonce_w)
-        watch = Watch(pid, out_r, err_r, rep_r, self.ctl_in, int(job.get("out", 65536)))
+            os.write(parked.nonce, nonce + b"\n")
+        os.close(parked.nonce)
+        started = time.monotonic()
+        try:
+            _write_all(parked.go, workdir.encode() + b"\n" + raw)
+        except BrokenPipeError:
+            pass  # the child died before its start (it will be reported as such)
+        os.close(parked.go)
+        early = nonce if job["kind"] == "python" else b""
+        watch = Watch(parked.pid, parked.out, parked.err, parked.report, self.ctl_in,
+                      int(job.get("out", 65536)), finish_on=early)
         watch.loop(started + float(job["timeout"]))
-        self._kill_all(pid)
-        _, status, usage = os.wait4(pid, 0)
-        self._reap()
-        watch.drain()
-        wall = time.monotonic() - started
-        for fd in (out_r, err_r, rep_r):
-            if fd >= 0:
-                os.close(fd)
+        wall = time.monotonic() - started  # the program's time, not our clean-up's
+        report, forged = parse_reports(bytes(watch.report), nonce) if harness else (None, 0)
+        claimed = _claimed_exit(report) if watch.reported else None
+        if claimed is not None:
+            # The harness signed its report and is exiting with the code it states: answer
+            # now, and reap the job after the answer is sent (see finish()).
+            self._signal_all(parked.pid)
+            watch.drain_now()
+            exit_code, cpu = claimed
+            self.pending = parked
+        else:
+            self._kill_all(parked.pid)
+            _, status, usage = os.wait4(parked.pid, 0)
+            self._reap()
+            watch.drain()
+            self._close(parked)
+            exit_code, cpu = os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime
         if watch.host_gone:
             sys.exit(0)
         report, forged = parse_reports(bytes(watch.report), nonce) if harness else (None, 0)
         return {
-            "exit": os.waitstatus_to_exitcode(status),
+            "exit": exit_code,
             "timed_out": watch.timed_out,
             "output_exceeded": watch.exceeded,
-            "stdout": bytes(watch.data[out_r]).decode("utf-8", "replace"),
-            "stderr": bytes(watch.data[err_r]).decode("utf-8", "replace"),
-            "stdout_bytes": watch.total[out_r],
-            "stderr_bytes": watch.total[err_r],
+            "stdout": bytes(watch.data[parked.out]).decode("utf-8", "replace"),
+            "stderr": bytes(watch.data[parked.err]).decode("utf-8", "replace"),
+            "stdout_bytes": watch.total[parked.out],
+            "stderr_bytes": watch.total[parked.err],
             "report": report,
             "forged_reports": forged,
             "wall": wall,
-            "cpu": usage.ru_utime + usage.ru_stime,
+            "cpu": cpu,
         }
 
-    def _child(self, job: dict, workdir: str, fds: list[int]) -> None:
-        """In the forked child: confine, then exec the program or run the Python harness."""
+    def finish(self) -> None:
+        """Reap a job answered early (its harness had already reported)."""
+        if self.pending is None:
+            return
+        parked, self.pending = self.pending, None
+        self._kill_all(parked.pid)
+        os.wait4(parked.pid, 0)
+        self._reap()
+        self._close(parked)
+
+    @staticmethod
+    def _close(parked: Parked) -> None:
+        for fd in (parked.out, parked.err, parked.report):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _child(self, go: int, fds: list[int]) -> None:
+        """In the forked child: wait for the job, confine, then exec or run the Python harness."""
         try:
-            os.setsid()
-            high = [dup_high(fd) if fd >= 0 else -1 for fd in fds]
+            data = _read_all(go)
+            if not data:
+                os._exit(0)  # the supervisor is shutting down
+            workdir, _, raw = data.partition(b"\n")
+            workdir = workdir.decode()
+            job = json.loads(raw)
+            if job.get("stdin") is not None:
+                stdin = os.memfd_create("stdin")
+                _write_all(stdin, job["stdin"].encode())
+                os.lseek(stdin, 0, os.SEEK_SET)
+            else:
+                stdin = os.open(os.devnull, os.O_RDONLY)
+            # A process group of its own (for killpg without namespaces). Not setsid: with
+            # scheduler autogroups that costs milliseconds, and the supervisor already left
+            # any controlling terminal (bwrap --new-session, or its own session).
+            os.setpgid(0, 0)
+            high = [dup_high(fd) for fd in [stdin, *fds]]
             for target, fd in enumerate(high):
-                if fd >= 0:
-                    os.dup2(fd, target)
-                else:
-                    close_quietly(target)
+                os.dup2(fd, target)
             os.closerange(len(high), 1 << 16)
             set_limit(resource.RLIMIT_CPU, job.get("cpu"))
             set_limit(resource.RLIMIT_AS, job.get("as"))
@@ -193,6 +238,16 @@ class Supervisor:
         os._exit(126)
 
     # -- cleanup -----------------------------------------------------------------------------
+
+    def _signal_all(self, pid: int) -> None:
+        """SIGKILL the job's processes without waiting for any of them."""
+        try:
+            if self.pid1:
+                os.kill(-1, signal.SIGKILL)
+            else:
+                os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     def _kill_all(self, pid: int) -> None:
         if self.pid1:
@@ -235,6 +290,13 @@ class Supervisor:
             if pid == 0:
                 return
 
+    def clean(self) -> None:
+        """Remove the last job's run directory and anything it left in scratch space."""
+        if self.made:
+            shutil.rmtree(self.made, ignore_errors=True)
+            self.made = None
+        self._wipe()
+
     def _wipe(self) -> None:
         for root in self.wipe:
             try:
@@ -252,6 +314,40 @@ class Supervisor:
                         os.unlink(path)
                     except OSError:
                         pass
+
+
+def _claimed_exit(report: list | None) -> tuple[int, float] | None:
+    """(exit code, cpu seconds) the Python harness states in its signed report, if readable."""
+    if not report:
+        return None
+    try:
+        details = json.loads(report[1])
+        return int(details["exit_code"]), float(details.get("cpu", 0.0))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+class Parked:
+    """A forked child waiting for its job, and the supervisor's ends of its pipes."""
+
+    def __init__(self, pid: int, go: int, out: int, err: int, nonce: int, report: int) -> None:
+        self.pid, self.go, self.out, self.err, self.nonce, self.report = (pid, go, out, err,
+                                                                         nonce, report)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while True:
+        chunk = os.read(fd, _READ)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def main() -> None:
@@ -272,17 +368,28 @@ def main() -> None:
         except ImportError:
             pass
     supervisor = Supervisor(config)
+    parked = supervisor.park()
     supervisor.send({"ready": True, "pid": os.getpid()})
     while True:
-        job = supervisor.read_job()
-        if job is None:
+        raw = supervisor.read_line()
+        if raw is None:
             return
         try:
-            result = supervisor.run(job)
+            result = supervisor.run(json.loads(raw), raw, parked)
         except OSError as exc:
+            supervisor._kill_all(parked.pid)
+            supervisor._reap()
+            for fd in (parked.go, parked.out, parked.err, parked.nonce, parked.report):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
             result = {"error": f"{exc.__class__.__name__}: {exc}",
                       "errno": errno.errorcode.get(exc.errno or 0, "")}
-        supervisor.send(result)
+        supervisor.send(result)  # before cleaning up: the host can prepare the next job
+        supervisor.finish()
+        supervisor.clean()
+        parked = supervisor.park()
 
 
 if __name__ == "__main__":
