@@ -99,3 +99,12 @@ def test_failure_injection_first_then_rates() -> None:
     assert 150 < drawn[2:].count(503) < 250 and set(drawn[2:]) == {None, 503}
     with pytest.raises(ValueError, match="write STATUS or STATUS:FRACTION"):
         Failures.parse("oops:x")
+
+
+def test_closing_a_server_that_never_started_returns(fake) -> None:
+    from codistill.models.server import OpenAIServer
+
+    server = OpenAIServer(fake, ["m"], port=0)
+    server.close()  # must not hang waiting for a serve loop that never ran
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(server.url + "/models", timeout=2)

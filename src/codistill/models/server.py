@@ -103,6 +103,7 @@ class OpenAIServer:
         self.httpd.daemon_threads = True
         self.httpd.app = self  # type: ignore[attr-defined]
         self._thread: threading.Thread | None = None
+        self._serving = False
 
     @property
     def url(self) -> str:
@@ -112,17 +113,21 @@ class OpenAIServer:
 
     def start(self) -> OpenAIServer:
         """Serve in a background thread."""
+        self._serving = True
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
         """Serve in this thread until interrupted."""
+        self._serving = True
         self.httpd.serve_forever()
 
     def close(self) -> None:
         """Stop serving and release the port."""
-        self.httpd.shutdown()
+        if self._serving:  # shutdown() waits for a serve loop, and would hang without one
+            self.httpd.shutdown()
+            self._serving = False
         self.httpd.server_close()
         self.batcher.close()
 
