@@ -16,8 +16,10 @@ import argparse
 import gzip
 import importlib.util
 import json
+import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from codistill.config import DPO, SFT
@@ -119,30 +121,34 @@ def main(argv: list[str] | None = None) -> int:
     triples = humaneval_triples(n)
     extra = {"bf16": True} if args.bf16 else {}
     print(f"model {model}; {args.steps} steps x batch {args.batch}; max_length {args.max_length}; "
-          f"device {args.device}{'; bf16' if args.bf16 else ''}")
+          f"device {args.device}{'; bf16' if args.bf16 else ''}; load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
         if args.random_init:
             model = random_init(model, Path(tmp) / "random")
         if args.only in (None, "sft"):
             rows = sft_rows((p, good) for p, good, _ in triples)
             tokens = count_tokens(model, rows, ("completion",))
+            cpu = time.process_time()
             result = train_sft(model, rows, Path(tmp) / "sft", SFT(lr=1e-5, epochs=1, batch_size=args.batch,
                                max_length=args.max_length, warmup_ratio=0.0), device=args.device,
                                progress=False, packing=args.packing, save_steps=10**6, trl_args=extra)
-            runtime = result.metrics["train_runtime"]
+            runtime, cpu = result.metrics["train_runtime"], time.process_time() - cpu
             print(f"SFT{' (packed)' if args.packing else ''}: {result.steps} steps, {tokens} tokens, "
-                  f"{runtime:.1f} s, {tokens / runtime:.1f} tokens/s, loss {result.train_loss:.3f}")
+                  f"{runtime:.1f} s, {tokens / runtime:.1f} tokens/s, {tokens / cpu:.1f} tokens per CPU-second "
+                  f"(setup included), loss {result.train_loss:.3f}")
         if args.only in (None, "dpo"):
             rows = dpo_rows(triples)
             tokens = count_tokens(model, rows, ("chosen", "rejected"))
-            extra_dpo = {**extra, "precompute_ref_log_probs": args.dpo_ref == "precompute"}
+            cpu = time.process_time()
             result = train_dpo(model, rows, Path(tmp) / "dpo", DPO(lr=1e-6, epochs=1, batch_size=args.batch,
                                max_length=args.max_length), device=args.device, progress=False,
-                               save_steps=10**6, trl_args=extra_dpo)
-            runtime = result.metrics["train_runtime"]
+                               save_steps=10**6, precompute_ref=args.dpo_ref == "precompute", trl_args=extra)
+            runtime, cpu = result.metrics["train_runtime"], time.process_time() - cpu
             print(f"DPO (reference: {args.dpo_ref}): {result.steps} steps, {tokens} tokens, {runtime:.1f} s "
                   f"(+{result.metrics['setup_seconds']:.1f} s setup: load, tokenize, reference), "
-                  f"{tokens / runtime:.1f} tokens/s, loss {result.train_loss:.3f}")
+                  f"{tokens / runtime:.1f} tokens/s, {tokens / cpu:.1f} tokens per CPU-second (setup included), "
+                  f"loss {result.train_loss:.3f}")
         if args.only == "grpo":
             rows = grpo_rows(p for p, _, _ in triples)
             settings = GRPOSettings(steps=args.steps, group_size=args.group, questions_per_step=args.batch,
