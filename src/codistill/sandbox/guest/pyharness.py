@@ -132,7 +132,9 @@ def run(spec: dict, path: str) -> None:
         if script and type_(exc) is SystemExit:
             status, code = _exit_status(exc)
         else:
-            status, payload = _describe(exc, path, first_test_line, tests is not None, entry)
+            lines = (source + "\n" + (tests or "")).splitlines()
+            status, payload = _describe(exc, path, first_test_line, tests is not None, entry,
+                                        lines)
             if status not in failures:  # a tampered helper may not turn a failure into a pass
                 status = "runtime_error"
             if status == "exit" and not script:
@@ -221,7 +223,7 @@ def _exit_status(exc: SystemExit) -> tuple[str, int]:
 
 
 def _describe(exc: BaseException, path: str, first_test_line: int, has_tests: bool,
-              entry: str | None) -> tuple[str, dict]:
+              entry: str | None, lines: list[str]) -> tuple[str, dict]:
     """Status token and details for an exception that ended the run."""
     frames = [(frame.f_code.co_filename, lineno)
               for frame, lineno in traceback.walk_tb(exc.__traceback__)]
@@ -234,7 +236,7 @@ def _describe(exc: BaseException, path: str, first_test_line: int, has_tests: bo
     if ours:
         payload["line"] = ours[-1]
     try:
-        os.write(2, _format(exc).encode("utf-8", "replace"))
+        os.write(2, _format(exc, path, lines).encode("utf-8", "replace"))
     except BaseException:  # noqa: BLE001, S110 - printing is best effort
         pass
     if _isinstance(exc, _ClaimsEqual):
@@ -262,12 +264,23 @@ def _describe(exc: BaseException, path: str, first_test_line: int, has_tests: bo
     return "runtime_error", payload
 
 
-def _format(exc: BaseException) -> str:
-    """The traceback Python would print, without the harness's own frames."""
-    shown = traceback.TracebackException.from_exception(exc)
-    shown.stack = traceback.StackSummary.from_list(
-        [frame for frame in shown.stack if frame.filename != _HERE])
-    return "".join(shown.format())
+def _format(exc: BaseException, path: str, lines: list[str]) -> str:
+    """A traceback like Python's, without the harness's frames (and without the carets, which
+    cost a parse of every line: failures are common, and this runs for each)."""
+    out = ["Traceback (most recent call last):\n"]
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        filename = frame.f_code.co_filename
+        if filename == _HERE:
+            continue
+        out.append(f'  File "{filename}", line {lineno}, in {frame.f_code.co_name}\n')
+        if filename == path:
+            text = lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
+        else:
+            text = linecache.getline(filename, lineno).strip()
+        if text:
+            out.append(f"    {text}\n")
+    out.extend(traceback.format_exception_only(type(exc), exc))
+    return "".join(out)
 
 
 def _type_name(exc: BaseException) -> str:
