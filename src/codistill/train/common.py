@@ -16,6 +16,8 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -219,6 +221,27 @@ def load_tokenizer(model_path: str | Path) -> PreTrainedTokenizerBase:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
+
+
+@contextmanager
+def bars(progress: bool) -> Iterator[None]:
+    """Without progress, also silence the datasets and transformers bars (loading, tokenizing, saving)."""
+    import datasets
+    from transformers.utils import logging as hf_logging
+
+    if progress:
+        yield
+        return
+    were_off = datasets.are_progress_bars_disabled(), not hf_logging.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if not were_off[0]:
+            datasets.enable_progress_bars()
+        if not were_off[1]:
+            hf_logging.enable_progress_bar()
 
 
 def rows_dataset(rows: list[dict[str, Any]], output_dir: Path, args: TrainingArguments) -> Dataset:

@@ -9,6 +9,7 @@ from typing import Any
 from codistill.config import DPO, Lora
 from codistill.train.common import (
     TrainResult,
+    bars,
     begin,
     fingerprint,
     finished_result,
@@ -55,24 +56,25 @@ def train_dpo(
         return done
     resume = begin(output_dir, "dpo", fp, recipe)
 
-    from transformers import AutoModelForCausalLM
-    from trl import DPOConfig, DPOTrainer
+    with bars(progress):
+        from transformers import AutoModelForCausalLM
+        from trl import DPOConfig, DPOTrainer
 
-    args = DPOConfig(**{
-        **trainer_args(output_dir, device=device, seed=seed, progress=progress, lr=settings.lr,
-                       batch_size=settings.batch_size, grad_accum=settings.grad_accum, epochs=settings.epochs,
-                       max_steps=max_steps, save_steps=save_steps),
-        "beta": settings.beta,
-        "max_length": settings.max_length,
-        "precompute_ref_log_probs": precompute_ref,
-        **(trl_args or {}),
-    })
-    # With the policy's own starting weights as reference, TRL builds the reference itself (a copy,
-    # the precomputed log-probs, or the adapter-disabled base); only another model is loaded here.
-    ref_model = None if same_ref else AutoModelForCausalLM.from_pretrained(ref_model_path, dtype="float32")
-    trainer = DPOTrainer(
-        model=str(model_path), ref_model=ref_model, args=args, train_dataset=rows_dataset(rows, output_dir, args),
-        processing_class=load_tokenizer(model_path), peft_config=peft_config(lora),
-    )
-    return run_trainer(trainer, kind="dpo", output_dir=output_dir, fp=fp, model_path=model_path,
-                       resume=resume, lora=lora, started=started)
+        args = DPOConfig(**{
+            **trainer_args(output_dir, device=device, seed=seed, progress=progress, lr=settings.lr,
+                           batch_size=settings.batch_size, grad_accum=settings.grad_accum, epochs=settings.epochs,
+                           max_steps=max_steps, save_steps=save_steps),
+            "beta": settings.beta,
+            "max_length": settings.max_length,
+            "precompute_ref_log_probs": precompute_ref,
+            **(trl_args or {}),
+        })
+        # With the policy's own starting weights as reference, TRL builds the reference itself (a copy,
+        # the precomputed log-probs, or the adapter-disabled base); only another model is loaded here.
+        ref_model = None if same_ref else AutoModelForCausalLM.from_pretrained(ref_model_path, dtype="float32")
+        trainer = DPOTrainer(
+            model=str(model_path), ref_model=ref_model, args=args, train_dataset=rows_dataset(rows, output_dir, args),
+            processing_class=load_tokenizer(model_path), peft_config=peft_config(lora),
+        )
+        return run_trainer(trainer, kind="dpo", output_dir=output_dir, fp=fp, model_path=model_path,
+                           resume=resume, lora=lora, started=started)

@@ -18,6 +18,7 @@ from codistill.config import Coevolve, Lora
 from codistill.train.common import (
     TrainError,
     TrainResult,
+    bars,
     begin,
     fingerprint,
     finished_result,
@@ -102,25 +103,26 @@ def train_grpo(
         return done
     resume = begin(output_dir, "grpo", fp, recipe)
 
-    from trl import GRPOConfig, GRPOTrainer
+    with bars(progress):
+        from trl import GRPOConfig, GRPOTrainer
 
-    args = GRPOConfig(**{
-        **trainer_args(output_dir, device=device, seed=seed, progress=progress, lr=settings.lr,
-                       batch_size=settings.questions_per_step * settings.group_size,
-                       grad_accum=settings.grad_accum, max_steps=steps, save_steps=save_steps),
-        "num_generations": settings.group_size,
-        "beta": settings.kl_coef,
-        "max_completion_length": settings.max_completion_length,
-        "temperature": settings.temperature,
-        "top_p": settings.top_p,
-        "use_vllm": settings.use_vllm,
-        "vllm_mode": settings.vllm_mode,
-        **(trl_args or {}),
-    })
-    trainer = GRPOTrainer(
-        model=str(model_path), reward_funcs=list(reward_funcs), args=args, train_dataset=rows_dataset(rows, output_dir, args),
-        processing_class=load_tokenizer(model_path), peft_config=peft_config(lora),
-    )
-    return run_trainer(trainer, kind="grpo", output_dir=output_dir, fp=fp, model_path=model_path,
-                       resume=resume, lora=lora, started=started)
+        args = GRPOConfig(**{
+            **trainer_args(output_dir, device=device, seed=seed, progress=progress, lr=settings.lr,
+                           batch_size=settings.questions_per_step * settings.group_size,
+                           grad_accum=settings.grad_accum, max_steps=steps, save_steps=save_steps),
+            "num_generations": settings.group_size,
+            "beta": settings.kl_coef,
+            "max_completion_length": settings.max_completion_length,
+            "temperature": settings.temperature,
+            "top_p": settings.top_p,
+            "use_vllm": settings.use_vllm,
+            "vllm_mode": settings.vllm_mode,
+            **(trl_args or {}),
+        })
+        trainer = GRPOTrainer(
+            model=str(model_path), reward_funcs=list(reward_funcs), args=args, train_dataset=rows_dataset(rows, output_dir, args),
+            processing_class=load_tokenizer(model_path), peft_config=peft_config(lora),
+        )
+        return run_trainer(trainer, kind="grpo", output_dir=output_dir, fp=fp, model_path=model_path,
+                           resume=resume, lora=lora, started=started)
 

@@ -9,6 +9,7 @@ from typing import Any
 from codistill.config import SFT, Lora
 from codistill.train.common import (
     TrainResult,
+    bars,
     begin,
     fingerprint,
     finished_result,
@@ -51,21 +52,22 @@ def train_sft(
         return done
     resume = begin(output_dir, "sft", fp, recipe)
 
-    from trl import SFTConfig, SFTTrainer
+    with bars(progress):
+        from trl import SFTConfig, SFTTrainer
 
-    args = SFTConfig(**{
-        **trainer_args(output_dir, device=device, seed=seed, progress=progress, lr=settings.lr,
-                       batch_size=settings.batch_size, grad_accum=settings.grad_accum, epochs=settings.epochs,
-                       max_steps=max_steps, save_steps=save_steps),
-        "warmup_steps": settings.warmup_ratio,
-        "max_length": settings.max_length,
-        "completion_only_loss": True,
-        "packing": packing,
-        **(trl_args or {}),
-    })
-    trainer = SFTTrainer(
-        model=str(model_path), args=args, train_dataset=rows_dataset(rows, output_dir, args),
-        processing_class=load_tokenizer(model_path), peft_config=peft_config(lora),
-    )
-    return run_trainer(trainer, kind="sft", output_dir=output_dir, fp=fp, model_path=model_path,
-                       resume=resume, lora=lora, started=started)
+        args = SFTConfig(**{
+            **trainer_args(output_dir, device=device, seed=seed, progress=progress, lr=settings.lr,
+                           batch_size=settings.batch_size, grad_accum=settings.grad_accum, epochs=settings.epochs,
+                           max_steps=max_steps, save_steps=save_steps),
+            "warmup_steps": settings.warmup_ratio,
+            "max_length": settings.max_length,
+            "completion_only_loss": True,
+            "packing": packing,
+            **(trl_args or {}),
+        })
+        trainer = SFTTrainer(
+            model=str(model_path), args=args, train_dataset=rows_dataset(rows, output_dir, args),
+            processing_class=load_tokenizer(model_path), peft_config=peft_config(lora),
+        )
+        return run_trainer(trainer, kind="sft", output_dir=output_dir, fp=fp, model_path=model_path,
+                           resume=resume, lora=lora, started=started)
