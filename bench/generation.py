@@ -131,8 +131,9 @@ def _cpu_name() -> str:
 def report(console: Console, results: list[dict]) -> bool:
     """Print the table of results; True when every model reaches the batch-8 speedup target."""
     table = Table(title="new tokens/s, LocalGenerator, greedy")
-    for column in ("model", "dtype", "batch", "new tokens", "seconds", "tok/s", "speedup vs 1", "reference"):
-        table.add_column(column, justify="right" if column not in ("model", "dtype") else "left")
+    for column in ("model", "dtype", "batch", "tokens", "seconds", "tok/s", "vs batch 1", "ref tok/s"):
+        table.add_column(column, justify="left" if column in ("model", "dtype") else "right", overflow="fold",
+                         min_width=16 if column == "model" else None)
     ok = True
     for model in dict.fromkeys(r["model"] for r in results):
         rows = [r for r in results if r["model"] == model]
