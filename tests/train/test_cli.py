@@ -52,3 +52,21 @@ def test_bad_input_gets_a_clear_message(tiny_model_dir, files, tmp_path, capsys,
         argv = ["train", "--output", str(tmp_path / "o"), *extra]
     assert main(argv) == 2
     assert message in " ".join(capsys.readouterr().err.split())
+
+
+@pytest.mark.slow
+def test_train_command_on_the_embedded_student(tmp_path, capsys) -> None:
+    """One SFT and one DPO step on the real embedded student, resolved from its spec."""
+    triples = solutions(2)
+    files = export_datasets(sft_rows((p, g) for p, g, _ in triples), dpo_rows(triples), tmp_path / "export")
+    argv = ["train", "--sft", str(files["trl_sft"]), "--dpo", str(files["trl_dpo"]), "--model", "embedded:student",
+            "--output", str(tmp_path / "out"), "--device", "cpu", "--max-steps", "1", "--no-progress", "--json",
+            "--set", "train.sft.batch_size=2", "--set", "train.dpo.batch_size=2", "--set", "train.sft.max_length=256",
+            "--set", "train.dpo.max_length=256"]
+    assert main(argv) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert results["sft"]["steps"] == 1 and results["dpo"]["steps"] == 1
+    assert results["sft"]["train_loss"] < 3.0  # a pretrained instruct model, not random weights
+    from transformers import AutoConfig
+
+    assert AutoConfig.from_pretrained(results["dpo"]["model_dir"]).num_hidden_layers == 30
