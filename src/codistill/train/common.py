@@ -155,7 +155,6 @@ def training_device(device: str) -> str:
 def trainer_args(
     output_dir: Path, *, device: str, seed: int, progress: bool, lr: float, batch_size: int,
     grad_accum: int = 1, epochs: float = 1.0, max_steps: int | None = None, save_steps: float = 0.25,
-    gradient_checkpointing: bool | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments shared by SFTConfig, DPOConfig and GRPOConfig."""
     on = training_device(device)
@@ -166,11 +165,11 @@ def trainer_args(
         from codistill.models.hardware import cpu_has_native_bf16
 
         precision = {"bf16": cpu_has_native_bf16(), "fp16": False, "use_cpu": True}
-        checkpointing = bool(gradient_checkpointing)
+        checkpointing = False
     else:
         bf16 = torch.cuda.is_bf16_supported()
         precision = {"bf16": bf16, "fp16": not bf16}
-        checkpointing = True if gradient_checkpointing is None else gradient_checkpointing
+        checkpointing = True
     return {
         "output_dir": str(output_dir),
         "learning_rate": lr,
@@ -191,6 +190,14 @@ def trainer_args(
         "dataloader_num_workers": 0,
         **precision,
     }
+
+
+def overrides(trl_args: dict[str, Any] | None) -> dict[str, Any]:
+    """User overrides of TRL config fields, with transformers' deprecated alias mapped to its new name."""
+    out = dict(trl_args or {})
+    if "gradient_checkpointing" in out:  # else the old name would lose to our activation_checkpointing
+        out.setdefault("activation_checkpointing", out.pop("gradient_checkpointing"))
+    return out
 
 
 def peft_config(lora: Lora | None, task_type: str = "CAUSAL_LM") -> LoraConfig | None:

@@ -14,6 +14,7 @@ from codistill.train.common import (
     fingerprint,
     finished_result,
     load_tokenizer,
+    overrides,
     peft_config,
     rows_dataset,
     run_trainer,
@@ -34,7 +35,7 @@ def train_dpo(
     device: str = "auto",
     progress: bool = True,
     max_steps: int | None = None,
-    precompute_ref: bool = True,
+    precompute_ref: bool | None = None,
     save_steps: float = 0.25,
     trl_args: dict[str, Any] | None = None,
 ) -> TrainResult:
@@ -42,11 +43,16 @@ def train_dpo(
 
     The reference is `ref_model_path` (default: `model_path`, i.e. the SFT model); with LoRA and no
     other reference it is the base with adapters disabled. `precompute_ref` computes the
-    reference log-probs once before training, so no second model is held during training.
+    reference log-probs once before training, so no second model is held during training; by
+    default it does so when rows are seen more than once (epochs > 1): for a single pass the
+    precompute pass costs as much as the per-step reference forwards, plus hashing the weights
+    (measured on the student on CPU: 111 vs 101 CPU-seconds for 2 steps).
     """
     started = time.monotonic()
     output_dir = Path(output_dir)
     rows = check_rows(rows, "dpo")
+    if precompute_ref is None:
+        precompute_ref = settings.epochs > 1
     same_ref = ref_model_path is None or Path(ref_model_path).resolve() == Path(model_path).resolve()
     recipe = {"dpo": settings.model_dump(), "lora": lora.model_dump() if lora else None, "seed": seed,
               "max_steps": max_steps, "ref": "policy" if same_ref else str(ref_model_path),
@@ -67,7 +73,7 @@ def train_dpo(
             "beta": settings.beta,
             "max_length": settings.max_length,
             "precompute_ref_log_probs": precompute_ref,
-            **(trl_args or {}),
+            **overrides(trl_args),
         })
         # With the policy's own starting weights as reference, TRL builds the reference itself (a copy,
         # the precomputed log-probs, or the adapter-disabled base); only another model is loaded here.

@@ -23,6 +23,7 @@ from codistill.train.common import (
     fingerprint,
     finished_result,
     load_tokenizer,
+    overrides,
     peft_config,
     rows_dataset,
     run_trainer,
@@ -117,7 +118,7 @@ def train_grpo(
             "top_p": settings.top_p,
             "use_vllm": settings.use_vllm,
             "vllm_mode": settings.vllm_mode,
-            **(trl_args or {}),
+            **overrides(trl_args),
         })
         trainer = GRPOTrainer(
             model=str(model_path), reward_funcs=list(reward_funcs), args=args, train_dataset=rows_dataset(rows, output_dir, args),

@@ -14,6 +14,7 @@ from codistill.train.common import (
     fingerprint,
     finished_result,
     load_tokenizer,
+    overrides,
     peft_config,
     rows_dataset,
     run_trainer,
@@ -63,7 +64,7 @@ def train_sft(
             "max_length": settings.max_length,
             "completion_only_loss": True,
             "packing": packing,
-            **(trl_args or {}),
+            **overrides(trl_args),
         })
         trainer = SFTTrainer(
             model=str(model_path), args=args, train_dataset=rows_dataset(rows, output_dir, args),
