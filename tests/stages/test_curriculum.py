@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
+import codistill
 from codistill.config import Ablation
 from codistill.jsonl import Appender, read_records
 from codistill.models.base import ModelError, Request, Sampling
@@ -262,3 +264,24 @@ def test_answers_for_unknown_questions_are_a_clear_error() -> None:
         curriculum_stage({}, [answer("nowhere", passed=False)], scripted_teacher([]),
                          settings=S, ablation=NONE, limits=LIMITS, seed=0, cycle=1, pool=[],
                          progress=False)
+
+
+@pytest.mark.slow
+def test_embedded_teacher_writes_questions_that_survive_their_own_checks(tmp_path) -> None:  # noqa: ANN001
+    from codistill.models import load_generator
+    from codistill.sandbox import Program, run_all
+    from codistill.stages.evolve import stub_source
+
+    seeds = read_records(Path(codistill.__file__).parent / "data" / "seeds" / "python_a.jsonl", Problem)[:2]
+    answers = [answer(seeds[0].id, passed=True, score=5.0), answer(seeds[1].id, passed=False)]
+    with load_generator("embedded:teacher") as teacher, Appender(tmp_path / "c.jsonl") as out:
+        result = curriculum_stage({p.id: p for p in seeds}, answers, teacher, settings=settings(2),
+                                  ablation=NONE, limits=LIMITS, seed=0, cycle=1, pool=seeds, out=out,
+                                  progress=False)
+    records = read_records(tmp_path / "c.jsonl", Evolved)
+    assert len(records) == 2 and result.counts["generated"] == 2 and result.tokens > 0
+    assert sum(v for k, v in result.counts.items() if k != "generated") == 2
+    for p in result.problems:  # whatever was kept really is verified
+        ref, stub = run_all([Program(p.language, p.reference, p.tests, p.entry_point),
+                             Program(p.language, stub_source(p), p.tests, p.entry_point)], LIMITS)
+        assert ref.passed and not stub.passed

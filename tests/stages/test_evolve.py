@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from codistill.sandbox import Program, Status, run_all
+from codistill.stages import evolve_python
 from codistill.stages.evolve import (
     DraftError,
-    format_example,
-    format_instructions,
+    layout,
     parse_draft,
+    reply_rules,
     stub_source,
     to_problem,
 )
@@ -263,13 +264,51 @@ def test_java_prompt_derived_from_the_solution_closes_the_class_in_the_stub() ->
     assert sandbox(p) == (Status.PASSED, Status.RUNTIME_ERROR)
 
 
-def test_format_instructions_carry_the_convention_and_the_python_example() -> None:
-    text = format_instructions("python")
-    assert "def check(candidate):" in text and "## Solution" in text
-    assert "second_largest" in text
-    assert "second_largest" not in format_instructions("java")
-    example = format_example("python")
-    assert example is not None and check_in_sandbox([example], LIMITS) == [("", "")]
+def test_layout_shows_a_problem_as_a_reply_and_parses_back() -> None:
+    p = problem(GOOD)
+    text = layout(p)
+    assert text.startswith("## Question\nWrite a function `count_negatives(items)`")
+    back = parse_draft(text, "python")
+    assert (back.question, back.prompt, back.tests, back.solution) == (p.question, p.prompt, p.tests,
+                                                                       p.reference)
+    rules = reply_rules("python")
+    assert "def check(candidate):" in rules and "## Solution" in rules
+    assert "opening brace {" in reply_rules("go")
+
+
+def test_probe_reports_each_failing_assert_and_prune_removes_them() -> None:
+    tests = ("def check(candidate):\n    assert candidate([1]) == 0\n    x = [-1]\n"
+             "    assert candidate(x) == 1, 'one'\n    assert candidate(\n        [-1, -2]) == 5\n"
+             "    a = 1; assert a\n\nassert count_negatives([]) == 0\n")
+    probe_text, total = evolve_python.probe(tests)
+    assert total == 4  # the assert sharing its line with `a = 1` is left alone
+    [ref] = run_all([Program("python", SOLUTION, probe_text, "count_negatives")], LIMITS)
+    assert ref.passed and evolve_python.failed_asserts(ref.stdout) == {2}
+    assert evolve_python.prune(tests, {2}) == tests.replace(
+        "    assert candidate(\n        [-1, -2]) == 5\n", "")
+
+
+def test_one_wrong_expected_value_is_pruned_but_mostly_wrong_tests_are_dropped() -> None:
+    one_wrong = TESTS.replace("candidate([]) == 0", "candidate([]) == 9")
+    mostly_wrong = "def check(candidate):\n    assert candidate([-1]) == 1\n" \
+                   "    assert candidate([]) == 3\n    assert candidate([2]) == 2\n"
+    base = problem(GOOD)
+    cases = [base.model_copy(update={"tests": t, "id": f"t/{i}"})
+             for i, t in enumerate([one_wrong, mostly_wrong])]
+    (fixed, reason, _), (_, dropped, detail) = check_in_sandbox(cases, LIMITS)
+    assert reason == "" and fixed.meta["tests_pruned"] == "1/3"
+    assert fixed.tests == TESTS.replace("    assert candidate([]) == 0\n", "")
+    assert dropped == "reference_fails" and "AssertionError" in detail
+
+
+def test_tests_a_constant_passes_are_vacuous() -> None:
+    zeros = "def check(candidate):\n    assert candidate([]) == 0\n    assert candidate([0, 5]) == 0\n" \
+            "    assert 0 == count_negatives([7])\n"
+    p = problem(GOOD).model_copy(update={"tests": zeros})
+    assert evolve_python.stubs(p.prompt, p.entry_point, zeros) == [PROMPT + "    return None\n",
+                                                                   PROMPT + "    return 0\n"]
+    [(_, reason, detail)] = check_in_sandbox([p], LIMITS)
+    assert (reason, detail) == ("vacuous_tests", "a stub returning a constant passes the tests")
 
 
 def test_near_duplicates_find_the_closest_text_above_the_threshold() -> None:

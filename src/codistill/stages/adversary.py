@@ -25,7 +25,7 @@ from codistill.prompting import language_vars, render, solve_request
 from codistill.records import Answer, Problem
 from codistill.sandbox import Limits, Program, Status, run_all
 from codistill.stages.curriculum import assign_buckets, bucket_sizes, check_known, plan_parents
-from codistill.stages.evolve import format_instructions
+from codistill.stages.evolve import layout, reply_rules
 from codistill.stages.evolve_screen import CHUNK, CurriculumResult, Evolved, Job, evolve_slots
 
 STUDENT_MAX_NEW_TOKENS = 512  # as the examine stage's default: the student answers as it was examined
@@ -66,10 +66,10 @@ def failure_text(answer: Answer) -> str:
 def adversary_request(parent: Problem, answer: Answer, variant: int) -> Request:
     """The teacher's request: a new problem that the student's mistake would fail again."""
     fault = fault_class(answer)
-    text = render("adversary", question=parent.question, prompt=parent.prompt,
-                  code=answer.code or answer.raw or "(no code)", failure=failure_text(answer),
-                  fault=fault, fault_description=FAULT_DESCRIPTIONS[fault], variant=variant,
-                  format=format_instructions(parent.language), **language_vars(parent.language))
+    text = render("adversary", original=layout(parent), code=answer.code or answer.raw or "(no code)",
+                  failure=failure_text(answer), fault=fault,
+                  fault_description=FAULT_DESCRIPTIONS[fault], variant=variant,
+                  rules=reply_rules(parent.language), **language_vars(parent.language))
     return Request.user(text)
 
 

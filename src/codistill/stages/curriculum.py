@@ -27,7 +27,7 @@ from codistill.models.base import Generator, Request
 from codistill.prompting import language_vars, render
 from codistill.records import Answer, Problem
 from codistill.sandbox import Limits
-from codistill.stages.evolve import format_instructions
+from codistill.stages.evolve import layout, reply_rules
 from codistill.stages.evolve_screen import CHUNK, CurriculumResult, Evolved, Job, Slot, evolve_slots
 
 __all__ = ["BUCKETS", "CurriculumResult", "Evolved", "Slot", "assign_buckets", "bucket_of",
@@ -132,9 +132,8 @@ def plan_parents(answers: list[Answer], n: int, ratio: tuple[float, float, float
 def evolve_request(parent: Problem, slot: Slot) -> Request:
     """The teacher's request for one slot: a harder question, or another like it."""
     name = "evolve_harder" if slot.mode == "harder" else "evolve_same"
-    text = render(name, question=parent.question, prompt=parent.prompt, topic=parent.topic,
-                  variant=slot.variant, format=format_instructions(parent.language),
-                  **language_vars(parent.language))
+    text = render(name, original=layout(parent), topic=parent.topic, variant=slot.variant,
+                  rules=reply_rules(parent.language), **language_vars(parent.language))
     return Request.user(text)
 
 

@@ -23,11 +23,13 @@ from codistill.jsonl import Appender, read_records
 from codistill.models.base import GenerationFailed, Generator, Request, Sampling
 from codistill.records import Problem, Record
 from codistill.sandbox import Limits, Program, Status, run_all
-from codistill.stages.evolve import DraftError, format_example, parse_draft, stub_source, to_problem
+from codistill.stages import evolve_python
+from codistill.stages.evolve import DraftError, parse_draft, reply_rules, stub_source, to_problem
 
 DROP_REASONS = ("unparseable", "contaminated", "reference_fails", "vacuous_tests", "duplicate",
                 "environment_error")
 CHUNK = 16  # slots per teacher batch: what a crash can lose, and what one sandbox batch runs
+MIN_ASSERTS = 2  # fewest teacher asserts a pruned test may keep
 
 
 @dataclass(frozen=True)
@@ -119,30 +121,73 @@ class NearDuplicates:
         return best if best is not None and best[1] >= self.threshold else None
 
 
-def check_in_sandbox(problems: Sequence[Problem], limits: Limits,
-                     workers: int | None = None) -> list[tuple[str, str]]:
-    """(drop reason or "", detail) per problem: the reference must pass, the stub must fail."""
-    programs = []
+def _stubs(p: Problem) -> list[str]:
+    if p.language == "python":
+        return evolve_python.stubs(p.prompt, p.entry_point, p.tests)
+    return [stub_source(p)]
+
+
+def _validate(problems: Sequence[Problem], limits: Limits,
+              workers: int | None) -> list[tuple[str, str]]:
+    """(drop reason or "", detail) per problem: the reference must pass, every stub must fail."""
+    programs, spans = [], []
     for p in problems:
         common = {"language": p.language, "tests": p.tests, "entry_point": p.entry_point}
-        programs += [Program(source=p.reference or "", id=f"{p.id}#reference", **common),
-                     Program(source=stub_source(p), id=f"{p.id}#stub", **common)]
+        sources = [p.reference or "", *_stubs(p)]
+        spans.append((len(programs), len(programs) + len(sources)))
+        programs += [Program(source=src, id=f"{p.id}#{k}", **common) for k, src in enumerate(sources)]
     verdicts = run_all(programs, limits, workers=workers) if programs else []
+    environment = (Status.ENVIRONMENT_ERROR, Status.SANDBOX_ERROR)
     out = []
-    for i in range(len(problems)):
-        ref, stub = verdicts[2 * i], verdicts[2 * i + 1]
-        environment = (Status.ENVIRONMENT_ERROR, Status.SANDBOX_ERROR)
+    for start, end in spans:
+        ref, stubs = verdicts[start], verdicts[start + 1 : end]
+        passing = next((k for k, v in enumerate(stubs) if v.passed), None)
         if ref.status in environment:
             out.append(("environment_error", f"reference: {ref.message}"))
         elif not ref.passed:
             out.append(("reference_fails", f"{ref.status.value}: {ref.message}"[:500]))
-        elif stub.passed:
-            out.append(("vacuous_tests", "a do-nothing stub passes the tests"))
-        elif stub.status in environment:
-            out.append(("environment_error", f"stub: {stub.message}"))
+        elif passing is not None:
+            what = "a do-nothing stub" if passing == 0 else "a stub returning a constant"
+            out.append(("vacuous_tests", f"{what} passes the tests"))
+        elif any(v.status in environment for v in stubs):
+            out.append(("environment_error", "a stub's run hit an environment error"))
         else:
             out.append(("", ""))
     return out
+
+
+def _pruned(problems: Sequence[Problem], limits: Limits, workers: int | None) -> dict[int, Problem]:
+    """Python problems whose tests the reference fails in part, with those asserts removed,
+    when at least half of the asserts (and MIN_ASSERTS or more) survive."""
+    probes = {i: found for i, p in enumerate(problems)
+              if p.language == "python" and (found := evolve_python.probe(p.tests))}
+    programs = [Program("python", problems[i].reference or "", text, problems[i].entry_point,
+                        id=f"{problems[i].id}#probe") for i, (text, _) in probes.items()]
+    verdicts = run_all(programs, limits, workers=workers) if programs else []
+    out = {}
+    for (i, (_, total)), verdict in zip(probes.items(), verdicts, strict=True):
+        failed = evolve_python.failed_asserts(verdict.stdout)
+        if verdict.passed and failed and total - len(failed) >= max(MIN_ASSERTS, len(failed)):
+            p = problems[i]
+            out[i] = p.model_copy(update={"tests": evolve_python.prune(p.tests, failed),
+                                          "meta": {**p.meta, "tests_pruned": f"{len(failed)}/{total}"}})
+    return out
+
+
+def check_in_sandbox(problems: Sequence[Problem], limits: Limits,
+                     workers: int | None = None) -> list[tuple[Problem, str, str]]:
+    """(problem, drop reason or "", detail) per problem: the reference must pass its tests and a
+    do-nothing stub must fail them. Small teachers often get one expected value wrong, so Python
+    tests the reference fails in part are pruned to the asserts it passes (see `_pruned`) and
+    checked again; such problems carry meta["tests_pruned"] = "failed/total"."""
+    results = [(p, *r) for p, r in zip(problems, _validate(problems, limits, workers), strict=True)]
+    failing = [i for i, (_, reason, _) in enumerate(results) if reason == "reference_fails"]
+    pruned = _pruned([problems[i] for i in failing], limits, workers)
+    again = _validate(list(pruned.values()), limits, workers)
+    for (k, p), (reason, _) in zip(pruned.items(), again, strict=True):
+        if not reason:
+            results[failing[k]] = (p, "", "")
+    return results
 
 
 def recover(out: Appender | None, done: set[str] | frozenset[str]) -> list[Evolved]:
@@ -182,8 +227,7 @@ def evolve_slots(jobs: Sequence[Job], teacher: Generator, *, settings: Curriculu
     for p in pool:
         index.add(p.id, NearDuplicates.text(p))
     for language in sorted({j.language for j in jobs}):
-        if (example := format_example(language)) is not None:
-            index.add(example.id, NearDuplicates.text(example))  # a reply that copies the example
+        index.add(f"instructions/{language}", reply_rules(language))  # a reply echoing the rules
     counts = {"generated": 0, "kept": 0, **{r: 0 for r in (*DROP_REASONS, *extra_reasons)}}
     kept: list[Problem] = []
 
@@ -247,9 +291,8 @@ def _screen(records: list[Evolved], decontaminator: Decontaminator, index: NearD
                                              f"(5-gram Jaccard {m.similarity:.2f})")
     alive = [i for i, r in enumerate(out) if r.kept and r.problem is not None]
     results = check_in_sandbox([out[i].problem for i in alive], limits, workers)  # type: ignore[misc]
-    for i, (reason, detail) in zip(alive, results, strict=True):
-        if reason:
-            out[i] = drop(out[i], reason, detail)
+    for i, (problem, reason, detail) in zip(alive, results, strict=True):
+        out[i] = drop(out[i], reason, detail) if reason else out[i].model_copy(update={"problem": problem})
     for i, r in enumerate(out):
         if not (r.kept and r.problem is not None):
             continue
