@@ -69,7 +69,7 @@ def test_keeps_only_verified_problems_the_student_fails(tmp_path) -> None:  # no
     result, t, s = run(tmp_path)
     assert result.counts == {"generated": 3, "kept": 1, "unparseable": 0, "contaminated": 0,
                              "reference_fails": 0, "vacuous_tests": 0, "duplicate": 0,
-                             "environment_error": 1, "student_passes": 1}
+                             "environment_error": 1, "student_passes": 1, "tests_pruned": 0}
     [kept] = result.problems
     assert kept.entry_point == "longest_word" and kept.parent == "seed/p2"
     assert kept.meta["rejected"] == WRONG_LONGEST

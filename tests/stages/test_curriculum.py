@@ -182,7 +182,7 @@ def test_stage_keeps_valid_questions_and_counts_every_drop_by_reason(tmp_path) -
         result = run_stage(teacher, len(REPLIES), out=out)
     assert result.counts == {"generated": 8, "kept": 2, "unparseable": 1, "contaminated": 1,
                              "reference_fails": 1, "vacuous_tests": 1, "duplicate": 1,
-                             "environment_error": 1}
+                             "environment_error": 1, "tests_pruned": 0}
     assert result.bucket_sizes == {"easy": 0, "medium": 0, "hard": 8, "excluded": 0}
     assert result.plan == {"hard": 8} and result.tokens > 0
     assert sorted(p.entry_point for p in result.problems) == ["count_negatives", "longest_word"]
@@ -225,6 +225,14 @@ def test_a_duplicate_of_a_question_that_failed_validation_is_not_dropped() -> No
     broken = GOOD.replace("return sum(1 for x in items if x < 0)", "return 0")
     result = run_stage(scripted_teacher([broken, GOOD]), 2)
     assert result.counts["reference_fails"] == 1 and result.counts["kept"] == 1
+
+
+def test_a_wrong_expected_value_is_pruned_and_counted() -> None:
+    one_wrong = GOOD_2.replace("candidate(['xy', 'zw']) == 'xy'", "candidate(['xy', 'zw']) == 'zw'")
+    result = run_stage(scripted_teacher([one_wrong]), 1)
+    assert result.counts["kept"] == 1 and result.counts["tests_pruned"] == 1
+    [p] = result.problems
+    assert p.meta["tests_pruned"] == "1/3" and "'zw'" not in p.tests
 
 
 def test_no_difficulty_ablation_samples_at_random_and_asks_for_the_same_level() -> None:
@@ -280,7 +288,7 @@ def test_embedded_teacher_writes_questions_that_survive_their_own_checks(tmp_pat
                                   progress=False)
     records = read_records(tmp_path / "c.jsonl", Evolved)
     assert len(records) == 2 and result.counts["generated"] == 2 and result.tokens > 0
-    assert sum(v for k, v in result.counts.items() if k != "generated") == 2
+    assert sum(v for k, v in result.counts.items() if k not in ("generated", "tests_pruned")) == 2
     for p in result.problems:  # whatever was kept really is verified
         ref, stub = run_all([Program(p.language, p.reference, p.tests, p.entry_point),
                              Program(p.language, stub_source(p), p.tests, p.entry_point)], LIMITS)

@@ -228,7 +228,10 @@ def evolve_slots(jobs: Sequence[Job], teacher: Generator, *, settings: Curriculu
         index.add(p.id, NearDuplicates.text(p))
     for language in sorted({j.language for j in jobs}):
         index.add(f"instructions/{language}", reply_rules(language))  # a reply echoing the rules
-    counts = {"generated": 0, "kept": 0, **{r: 0 for r in (*DROP_REASONS, *extra_reasons)}}
+    # generated = kept + one count per drop reason; tests_pruned counts kept problems whose
+    # failing teacher asserts were removed (see check_in_sandbox).
+    counts = {"generated": 0, "kept": 0, **{r: 0 for r in (*DROP_REASONS, *extra_reasons)},
+              "tests_pruned": 0}
     kept: list[Problem] = []
 
     def tally(record: Evolved) -> None:
@@ -237,6 +240,7 @@ def evolve_slots(jobs: Sequence[Job], teacher: Generator, *, settings: Curriculu
         counts[key] = counts.get(key, 0) + 1
         if record.kept and record.problem is not None:
             kept.append(record.problem)
+            counts["tests_pruned"] += "tests_pruned" in record.problem.meta
 
     for record in sorted(recover(out, done), key=lambda r: r.slot_id):
         tally(record)
