@@ -54,10 +54,18 @@ class LocalBackend:
 
 def execute_many(programs: Iterable[Program], limits: Limits | None = None, *,
                  workers: int | None = None, progress: bool | str = False,
-                 backend: Backend | None = None) -> Iterator[Verdict]:
-    """Run programs concurrently; yield each verdict as it finishes (it carries program.id)."""
+                 backend: Backend | str | None = None) -> Iterator[Verdict]:
+    """Run programs concurrently; yield each verdict as it finishes (it carries program.id).
+
+    `backend` is a Backend or a spec such as "ray" or "sandboxfusion:http://host:8080"
+    (see codistill.sandbox.backends.backend_from_spec); default: this machine.
+    """
     limits = limits or Limits()
     check_limits(limits)
+    if isinstance(backend, str):
+        from codistill.sandbox.backends import backend_from_spec  # noqa: PLC0415 - a cycle
+
+        backend = backend_from_spec(backend, workers)
     runner = backend or LocalBackend(workers)
     if not progress:
         yield from runner.run_many(programs, limits)
@@ -69,7 +77,7 @@ def execute_many(programs: Iterable[Program], limits: Limits | None = None, *,
 
 def run_all(programs: Iterable[Program], limits: Limits | None = None, *,
             workers: int | None = None, progress: bool | str = False,
-            backend: Backend | None = None) -> list[Verdict]:
+            backend: Backend | str | None = None) -> list[Verdict]:
     """Like `execute_many`, but wait for all and return the verdicts in input order."""
     originals = list(programs)
     keyed = [program.with_(id=str(index)) for index, program in enumerate(originals)]
