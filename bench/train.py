@@ -99,8 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--max-length", type=int, default=768)
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--dpo-ref", choices=["model", "precompute"], default="precompute",
-                        help="DPO reference: a loaded copy, or log-probs computed before training")
+    parser.add_argument("--dpo-ref", choices=["auto", "model", "precompute"], default="auto",
+                        help="DPO reference: a loaded copy, log-probs computed before training, or "
+                             "train_dpo's default (auto: precompute when epochs > 1; here 1 epoch)")
     parser.add_argument("--only", choices=["sft", "dpo", "grpo"], default=None,
                         help="one measurement (default: SFT and DPO; GRPO only when asked)")
     parser.add_argument("--random-init", action="store_true",
@@ -143,9 +144,11 @@ def main(argv: list[str] | None = None) -> int:
             cpu = time.process_time()
             result = train_dpo(model, rows, Path(tmp) / "dpo", DPO(lr=1e-6, epochs=1, batch_size=args.batch,
                                max_length=args.max_length), device=args.device, progress=False,
-                               save_steps=10**6, precompute_ref=args.dpo_ref == "precompute", trl_args=extra)
+                               save_steps=10**6, trl_args=extra,
+                               precompute_ref=None if args.dpo_ref == "auto" else args.dpo_ref == "precompute")
             runtime, cpu = result.metrics["train_runtime"], time.process_time() - cpu
-            print(f"DPO (reference: {args.dpo_ref}): {result.steps} steps, {tokens} tokens, {runtime:.1f} s "
+            ref = "model (auto: one epoch)" if args.dpo_ref == "auto" else args.dpo_ref
+            print(f"DPO (reference: {ref}): {result.steps} steps, {tokens} tokens, {runtime:.1f} s "
                   f"(+{result.metrics['setup_seconds']:.1f} s setup: load, tokenize, reference), "
                   f"{tokens / runtime:.1f} tokens/s, {tokens / cpu:.1f} tokens per CPU-second (setup included), "
                   f"loss {result.train_loss:.3f}")
