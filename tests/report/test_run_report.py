@@ -53,3 +53,20 @@ def test_report_command(tmp_path: Path) -> None:
 def test_not_a_run(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="not a codistill run folder"):
         build_report(tmp_path)
+
+
+def test_two_runs_are_compared(tmp_path: Path) -> None:
+    from codistill.evaluate.results import build_result
+    from codistill.records import Sample
+    from codistill.report.compare_runs import build_comparison
+
+    for name, passed in (("soda", [True, False, False, True]), ("akd", [True, True, False, True])):
+        root = tmp_path / name
+        _fake_run(root)
+        result = build_result("humaneval", name, [f"t{i}" for i in range(4)],
+                              [Sample(task_id=f"t{i}", completion="", passed=p, status="passed" if p else "failed")
+                               for i, p in enumerate(passed)], ks=(1,))
+        result.save(root / "cycle-1" / "eval" / "humaneval")
+    page = build_comparison([tmp_path / "soda", tmp_path / "akd"], tmp_path / "cmp.html").read_text()
+    assert "akd vs soda" in page and "+25.0 pp" in page and "1/0/3" in page
+    assert "9,000" in page  # teacher budget of each run is shown

@@ -1,4 +1,4 @@
-"""`codistill report RUN`: rebuild a run's HTML report from its folder."""
+"""`codistill report RUN [RUN ...]`: rebuild a run's HTML report, or compare several runs."""
 
 from __future__ import annotations
 
@@ -10,8 +10,12 @@ from codistill.commands._common import friendly
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `codistill report`."""
-    parser.add_argument("run", help="run folder, or a run name under --runs")
-    parser.add_argument("--runs", default="runs", help="parent folder of named runs")
+    parser.add_argument("runs", nargs="+", metavar="RUN",
+                        help="run folder(s) or run name(s) under --runs; several are compared "
+                             "(the first is the baseline)")
+    parser.add_argument("--runs", dest="parent", default="runs", help="parent folder of named runs")
+    parser.add_argument("--output", "-o", default=None,
+                        help="comparison page path (default: <parent>/compare-<names>.html)")
 
 
 def resolve_run(name: str, runs: str = "runs") -> Path:
@@ -26,17 +30,22 @@ def resolve_run(name: str, runs: str = "runs") -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Rebuild the report(s) and print where they are."""
+    """Rebuild each run's report(s); with several runs, also a comparison page."""
 
     def go() -> int:
         from codistill.report import build_report
+        from codistill.report.compare_runs import build_comparison
 
-        root = resolve_run(args.run, args.runs)
-        print(build_report(root))
-        if (root / "coevolve").is_dir():
-            from codistill.report.coevolve import write_report as build_coevolve
+        roots = [resolve_run(name, args.parent) for name in args.runs]
+        for root in roots:
+            print(build_report(root))
+            if (root / "coevolve").is_dir():
+                from codistill.report.coevolve import write_report
 
-            print(build_coevolve(root))
+                print(write_report(root))
+        if len(roots) > 1:
+            out = args.output or Path(args.parent) / f"compare-{'-vs-'.join(r.name for r in roots)}.html"
+            print(build_comparison(roots, out))
         return 0
 
     return int(friendly(go))
