@@ -39,6 +39,7 @@ CASES = {
     "py-early-exit": (py("import sys\ndef f(x):\n    return x\nsys.exit(0)\n", CHECK, "f"),),
     "py-main-block": (py("def f(x):\n    return x + 1\nif __name__ == '__main__':\n"
                          "    print(f(int(input())))\n", CHECK, "f"),),
+    "py-segfault": (py("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n"),),
     "py-stdio": (py("print(int(input()) * 2)\n", stdin="21\n", expected_stdout="42\n"),),
     "py-stdio-wrong": (py("print(int(input()) * 3)\n", stdin="21\n", expected_stdout="42\n"),),
     "js-pass": (Program("javascript", "function f(x) { return x + 1; }\n", tests=JS_TESTS),),
@@ -50,8 +51,14 @@ CASES = {
     "java-pass": (Program("java", "import java.util.*;\npublic class Solution {\n  public static "
                           "int f(int x) { return new ArrayList<>(List.of(x + 1)).get(0); }\n}\n",
                           tests=JAVA_TESTS),),
+    "java-stdio": (Program("java", "import java.util.Scanner;\npublic class Solution {\n  public "
+                           "static void main(String[] a) {\n    System.out.println(new Scanner("
+                           "System.in).nextInt() * 2);\n  }\n}\n", stdin="21\n",
+                           expected_stdout="42\n"),),
     "go-fail": (Program("go", "package main\n\nfunc f(x int) int { return x }\n",
                         tests=GO_TESTS),),
+    "go-early-exit": (Program("go", "package main\n\nimport \"os\"\n\nfunc f(x int) int {\n"
+                              "\tos.Exit(0)\n\treturn x\n}\n", tests=GO_TESTS),),
     "rust-crash": (Program("rust", "fn f(x: i32) -> i32 { let v: Vec<i32> = vec![]; "
                            "v[x as usize] }\n", tests=RUST_TESTS),),
 }
@@ -103,6 +110,7 @@ def test_mixed_batch_matches_the_local_backend(server: FusionServer) -> None:
     assert by_id["py-timeout"].status is Status.TIMEOUT
     assert by_id["py-syntax"].status is Status.COMPILE_ERROR
     assert by_id["py-early-exit"].error_type == "EarlyExit"  # exit 0 alone is not a pass
+    assert by_id["py-segfault"].error_type == "SIGSEGV"
     assert all(v.details["remote"] == server.url + "/run_code" for v in remote)
     assert "codistill-tests-done" not in by_id["py-main-block"].stdout
     if "cpp-compile" in by_id:

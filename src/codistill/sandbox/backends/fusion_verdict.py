@@ -125,8 +125,8 @@ def _decide(request: Request, program: Program, code: int | None, stdout: str, s
     if found is not None:
         return found
     sig = _signal(code)
-    if sig in ("SIGXCPU", "SIGKILL"):  # a CPU-time limit on the server's side
-        return Diagnosis(Status.TIMEOUT, "Timeout", None, f"killed by {sig} (a time limit)")
+    if sig == "SIGXCPU":  # a CPU-time limit on the server's side
+        return Diagnosis(Status.TIMEOUT, "Timeout", None, "killed by SIGXCPU (CPU-time limit)")
     if sig == "SIGXFSZ":
         return Diagnosis(Status.OUTPUT_EXCEEDED, "FileSizeLimit", None, "killed by SIGXFSZ")
     if sig:
