@@ -61,6 +61,7 @@ def tiny_model_and_tokenizer(
     seed: int = 0,
     hidden_size: int = 32,
     layers: int = 2,
+    context: int = 512,
 ) -> tuple[LlamaForCausalLM, PreTrainedTokenizerFast]:
     """A random tiny Llama and its tokenizer; saved to tmp_path / "tiny-model" when given."""
     tokenizer = tiny_tokenizer()
@@ -71,7 +72,7 @@ def tiny_model_and_tokenizer(
         num_hidden_layers=layers,
         num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=512,
+        max_position_embeddings=context,
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
         bos_token_id=None,

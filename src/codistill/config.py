@@ -133,6 +133,11 @@ class Examine(Section):
 
     generation: Generation = Field(default_factory=lambda: Generation(max_new_tokens=512))
     judge: bool = Field(True, description="score answers with the rubric judge")
+    scorer: Literal["judge", "trained"] = Field(
+        "judge", description="trained: after cycle 1, a scoring model fine-tuned on the judge's "
+        "annotations grades answers instead of the judge (SODA's option)")
+    scorer_base: str = Field("embedded:student", description="model the scorer is trained from")
+    scorer_min_annotations: int = Field(16, ge=1, description="fewer parsed judgments: keep judge")
 
 
 class Curriculum(Section):

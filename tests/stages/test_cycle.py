@@ -70,7 +70,7 @@ def _teacher_script(path: Path) -> Path:
 
 @pytest.fixture
 def run_config(tmp_path: Path):  # noqa: ANN201 - a factory
-    tiny_model_and_tokenizer(tmp_path)
+    tiny_model_and_tokenizer(tmp_path, context=4096)  # room for judge prompts (the scorer)
     seeds = tmp_path / "seeds.jsonl"
     seeds.write_text("".join(json.dumps(_problem(n)) + "\n" for n in ("double", "square", "negate", "halve")))
     bench = tmp_path / "bench.jsonl"
@@ -86,6 +86,8 @@ def run_config(tmp_path: Path):  # noqa: ANN201 - a factory
             "train.sft.epochs=1", "train.sft.batch_size=2", "train.sft.max_length=256",
             "train.dpo.epochs=1", "train.dpo.batch_size=2", "train.dpo.max_length=256",
             "examine.generation.max_new_tokens=16", "curriculum.new_questions=2",
+            "examine.scorer=trained", f"examine.scorer_base={tmp_path / 'tiny-model'}",
+            "examine.scorer_min_annotations=2",
             f"eval.benchmarks=[jsonl:{bench}]", "eval.max_new_tokens=16", "sandbox.timeout_s=5",
             *extra])
 
@@ -95,8 +97,9 @@ def run_config(tmp_path: Path):  # noqa: ANN201 - a factory
 def test_two_cycles_end_to_end_then_resume(run_config, tmp_path: Path) -> None:
     config = run_config()
     stages = run_cycles(config)
-    expected = ["cycle-0/eval"] + [f"cycle-{c}/{s}" for c in (1, 2)
-                                   for s in ("teach", "train", "examine", "curriculum", "eval")]
+    expected = ["cycle-0/eval", "cycle-1/teach", "cycle-1/train", "cycle-1/examine",
+                "cycle-1/scorer", "cycle-1/curriculum", "cycle-1/eval"] + [
+                    f"cycle-2/{s}" for s in ("teach", "train", "examine", "curriculum", "eval")]
     assert list(stages) == expected
     assert all(stages[k]["status"] == "done" for k in expected)
     teach = stages["cycle-1/teach"]["stats"]
@@ -105,6 +108,11 @@ def test_two_cycles_end_to_end_then_resume(run_config, tmp_path: Path) -> None:
     assert train["sft_rows"] == 2 and train["dpo_rows"] >= 2 and Path(train["model_dir"]).is_dir()
     cur = stages["cycle-1/curriculum"]["stats"]
     assert sum(cur["bucket_sizes"].values()) == 4 and cur["counts"]["kept"] == 1  # 2nd is a duplicate
+    # SODA's scoring model: trained on cycle 1's judgments, it grades cycle 2 instead of the judge
+    # (the fake judge always answers valid JSON; the tiny scorer cannot, so cycle 2 is unparsed).
+    assert stages["cycle-1/scorer"]["stats"]["annotations"] == 4
+    assert stages["cycle-1/examine"]["stats"]["judge_unparsed"] == 0
+    assert stages["cycle-2/examine"]["stats"]["judge_unparsed"] == 1
     # cycle 2 learns from the evolved question; the student is the cycle-1 checkpoint
     assert stages["cycle-2/teach"]["stats"]["counts"]["questions"] == 1
     assert stages["cycle-2/eval"]["stats"]["student"] == stages["cycle-2/train"]["stats"]["model_dir"]

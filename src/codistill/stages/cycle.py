@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from codistill.config import RunConfig, dump_config
+from codistill.models.base import Generator
 from codistill.records import Answer, Problem, Taught
 from codistill.roles import open_cache, role_generator, trainable_path
 from codistill.sandbox import Limits
@@ -51,6 +52,7 @@ class CycleRunner:
         self.teacher = role_generator(config.models.teacher, config, self.cache)
         self.judge = (role_generator(config.models.judge, config, self.cache)
                       if config.models.judge else self.teacher)
+        self.scorer: Generator | None = None  # SODA's trained scoring model, once it exists
         self.timings: dict[str, float] = {}
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -174,7 +176,8 @@ class CycleRunner:
             student = role_generator(student_spec, self.config, self.cache)
             todo = len([p for p in pool if p.id not in done])
             with self._bar(f"cycle {cycle} examine", todo) as advance, stage.appender() as out:
-                _, stats = examine_stage(pool, student, self.judge, settings=self.config.examine,
+                _, stats = examine_stage(pool, student, self.scorer or self.judge,
+                                         settings=self.config.examine,
                                          ablation=self.config.ablation, limits=self.limits,
                                          seed=self.config.seed, out=out, done=done,
                                          workers=self.config.sandbox.workers, progress=advance)
@@ -182,6 +185,28 @@ class CycleRunner:
             self._finish(stage, started, counts=stats.counts, student_tokens=stats.student_tokens,
                          judge_unparsed=stats.judge_unparsed)
         return stage, stage.records(Answer)
+
+    def train_scorer(self, cycle: int, pool: list[Problem], answers: list[Answer],
+                     upstream: Stage) -> None:
+        """Once, after the first judged cycle: fine-tune a scoring model on the judge's grades."""
+        from codistill.stages.scorer import scorer_rows, train_scorer
+
+        cfg = self.config
+        if cfg.examine.scorer != "trained" or self.scorer is not None or cfg.ablation.no_judge:
+            return
+        rows = scorer_rows({p.id: p for p in pool}, answers)
+        if len(rows) < cfg.examine.scorer_min_annotations:
+            self.console.print(f"[yellow]cycle {cycle}: {len(rows)} judge annotations, fewer than "
+                               f"{cfg.examine.scorer_min_annotations}: the judge keeps grading")
+            return
+        stage = self._stage("scorer", cycle, "examine", "train.sft", upstream=upstream)
+        if not stage.done:
+            started = self._clock()
+            model_dir = train_scorer(trainable_path(cfg.examine.scorer_base), rows,
+                                     stage.dir / "sft", cfg.train.sft, seed=cfg.seed,
+                                     device=cfg.models.device)
+            self._finish(stage, started, annotations=len(rows), model_dir=str(model_dir))
+        self.scorer = role_generator(stage.entry["stats"]["model_dir"], cfg, self.cache)
 
     def curriculum(self, cycle: int, pool: list[Problem], answers: list[Answer],
                    student_spec: str, upstream: Stage) -> tuple[Stage, list[Problem]]:
@@ -234,6 +259,7 @@ class CycleRunner:
             train_stage, model_dir = self.train(cycle, taught, student_path, teach_stage)
             student_spec, student_path = str(model_dir), model_dir
             exam_stage, answers = self.examine(cycle, pool, student_spec, train_stage)
+            self.train_scorer(cycle, pool, answers, exam_stage)
             cur_stage, pool = self.curriculum(cycle, pool, answers, student_spec, exam_stage)
             upstream = self.evaluate(cycle, student_spec, cur_stage)
         self._report()
@@ -252,9 +278,8 @@ class CycleRunner:
 
     def close(self) -> None:
         """Release models and the run lock."""
-        self.teacher.close()
-        if self.judge is not self.teacher:
-            self.judge.close()
+        for model in {id(m): m for m in (self.teacher, self.judge, self.scorer) if m}.values():
+            model.close()
         self.store.close()
 
 

@@ -35,7 +35,8 @@ class ExamineStats:
         self.counts[key] = self.counts.get(key, 0) + n
 
 
-def _verdict_line(answer: Answer) -> str:
+def verdict_line(answer: Answer) -> str:
+    """What the judge is told about the sandbox's verdict (empty when execution was skipped)."""
     if answer.status == "skipped":
         return ""
     if answer.passed:
@@ -68,7 +69,7 @@ def examine_batch(problems: Sequence[Problem], student: Generator, judge: Genera
             stats.add(f"status_{a.status}")
     if judge is not None and settings.judge and not ablation.no_judge:
         items = [(p, a.code) for p, a in zip(problems, answers, strict=True)]
-        verdicts = [_verdict_line(a) or None for a in answers]
+        verdicts = [verdict_line(a) or None for a in answers]
         for a, judgment in zip(answers, judge_answers(judge, items, verdicts=verdicts), strict=True):
             a.judge_score, a.judge_raw = judgment.score, judgment.raw
             stats.judge_unparsed += judgment.score is None
