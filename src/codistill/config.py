@@ -185,7 +185,16 @@ class Sandbox(Section):
     timeout_s: float = Field(10.0, gt=0.0, le=3600.0)
     memory_mb: int = Field(1024, ge=32)
     workers: int | None = Field(None, ge=1, description="parallel programs; default: all cores")
-    backend: str = Field("local", description="'local', 'ray', or 'sandboxfusion:<url>'")
+    backend: str = Field(
+        "local", description="'local', 'ray', 'ray:<address>' or 'sandboxfusion:<url>'")
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        from codistill.sandbox.backends import backend_from_spec
+
+        backend_from_spec(value, None)  # raises ValueError naming the valid forms
+        return value
 
 
 class Eval(Section):

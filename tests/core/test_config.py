@@ -77,3 +77,9 @@ def test_shipped_configs_validate_and_say_how_to_run(name: str) -> None:
     first = path.read_text().splitlines()[0]
     assert first.startswith("# ") and f"configs/{name}" in first
     load_config(path)
+
+
+def test_sandbox_backend_spec_is_checked() -> None:
+    assert load_config(None, ["sandbox.backend=ray:auto"]).sandbox.backend == "ray:auto"
+    with pytest.raises(ConfigError, match="unknown sandbox backend 'rayy'"):
+        load_config(None, ["sandbox.backend=rayy"])

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from codistill.sandbox import languages
 from codistill.sandbox.core import check_limits, run_program
-from codistill.sandbox.pool import Backend, LocalBackend, execute_many, run_all
+from codistill.sandbox.pool import Backend, LocalBackend, execute_many, run_all, use_backend
 from codistill.sandbox.timing import reference_limits
 from codistill.sandbox.types import Limits, Program, Status, Verdict
 
-__all__ = ["Backend", "Limits", "LocalBackend", "Program", "Status", "Verdict", "execute",
+__all__ = ["Backend", "Limits", "LocalBackend", "Program", "Status", "Verdict", "execute", "use_backend",
            "execute_many", "languages", "reference_limits", "run_all"]
 
 

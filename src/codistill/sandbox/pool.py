@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from typing import Protocol, runtime_checkable
 
 from codistill.sandbox.core import check_limits, run_program
@@ -52,6 +53,27 @@ class LocalBackend:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+_DEFAULT: list[Backend] = []  # a stack: the innermost `use_backend` wins
+
+
+@contextmanager
+def use_backend(backend: Backend | str, workers: int | None = None) -> Iterator[Backend]:
+    """Within this block, batches without an explicit backend run on `backend`.
+
+    A run picks its backend once (config `sandbox.backend`) and every stage that executes code
+    (teach, examine, curriculum, rewards, evaluation) uses it without passing it around.
+    """
+    if isinstance(backend, str):
+        from codistill.sandbox.backends import backend_from_spec  # noqa: PLC0415 - a cycle
+
+        backend = backend_from_spec(backend, workers)
+    _DEFAULT.append(backend)
+    try:
+        yield backend
+    finally:
+        _DEFAULT.remove(backend)
+
+
 def execute_many(programs: Iterable[Program], limits: Limits | None = None, *,
                  workers: int | None = None, progress: bool | str = False,
                  backend: Backend | str | None = None) -> Iterator[Verdict]:
@@ -66,7 +88,7 @@ def execute_many(programs: Iterable[Program], limits: Limits | None = None, *,
         from codistill.sandbox.backends import backend_from_spec  # noqa: PLC0415 - a cycle
 
         backend = backend_from_spec(backend, workers)
-    runner = backend or LocalBackend(workers)
+    runner = backend or (_DEFAULT[-1] if _DEFAULT else LocalBackend(workers))
     if not progress:
         yield from runner.run_many(programs, limits)
         return

@@ -244,6 +244,12 @@ class CycleRunner:
 
     def run(self) -> dict[str, Any]:
         """All cycles; returns the manifest's stage entries."""
+        from codistill.sandbox import use_backend
+
+        with use_backend(self.config.sandbox.backend, self.config.sandbox.workers):
+            return self._run()
+
+    def _run(self) -> dict[str, Any]:
         cfg = self.config
         student_spec = cfg.models.student
         student_path = trainable_path(student_spec)
