@@ -98,8 +98,8 @@ class Coevolution:
 
     def check(self) -> list[Problem]:
         """The questions that take part: Python, with a reference that passes its own tests."""
-        units = hashlib.sha256(json.dumps([own_tests(p) for p in self.problems.values()]).encode())
-        stage = self.store.stage("check", depends={"problems": self.depends["problems"], "units": units.hexdigest()[:16],
+        units = hashlib.sha256(json.dumps([own_tests(p) for p in self.problems.values()]).encode()).hexdigest()
+        stage = self.store.stage("check", depends={"problems": self.depends["problems"], "units": units[:16],
                                                    "test_timeout_s": self.cfg.test_timeout_s})
         if not stage.done:
             stage.delete_files()
@@ -151,15 +151,14 @@ class Coevolution:
                                               questions_per_step=min(self.cfg.questions_per_step, len(rows)),
                                               temperature=self.cfg.temperature, top_p=self.cfg.top_p)
         self.console.print(f"[cyan]round {round_}: {kind} phase, {steps} GRPO steps on {len(rows)} questions")
-        result = train(model, rows, [reward], stage.dir / "grpo", settings,
-                            seed=self.config.seed + round_, device=self.config.models.device,
-                            progress=self.progress, lora=self.config.train.lora,
-                            # A phase is the unit of resume (an unfinished one is redone), so Trainer
-                            # checkpoints (weights + optimizer, 1.6 GB for 135M) would only cost time.
-                            # GRPO holds G long sequences per prompt: without activation checkpointing
-                            # one step of the 135M student (G=4, 2 prompts, 384 tokens) passed 14.8 GB
-                            # of RAM on CPU and was killed; with it the peak was 8.6 GB.
-                            trl_args={"save_strategy": "no", "activation_checkpointing": True})
+        # A phase is the unit of resume (an unfinished one is redone), so Trainer checkpoints
+        # (weights + optimizer, 1.6 GB for 135M) would only cost time. GRPO holds G long sequences
+        # per prompt: without activation checkpointing one CPU step of the 135M student (G=4, 2
+        # prompts, 384 tokens) passed 14.8 GB of RAM and was killed; with it the peak was 8.6 GB.
+        trl_args = {"save_strategy": "no", "activation_checkpointing": True}
+        result = train(model, rows, [reward], stage.dir / "grpo", settings, seed=self.config.seed + round_,
+                       device=self.config.models.device, progress=self.progress, lora=self.config.train.lora,
+                       trl_args=trl_args)
         new = RoundState.from_dict(state.to_dict())
         new.round, new.phase = round_, kind
         banned: list[str] = []
