@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group", type=int, default=4, help="GRPO group size")
     parser.add_argument("--completion-length", type=int, default=128, help="GRPO max completion tokens")
     parser.add_argument("--packing", action="store_true", help="pack SFT rows into max-length sequences")
-    parser.add_argument("--bf16", action="store_true", help="bf16 autocast (also on CPU)")
+    parser.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
+                        help="autocast: auto is train_*'s choice (bf16 on GPUs and on CPUs with bf16 instructions)")
     args = parser.parse_args(argv)
 
     model = args.model or student_folder()
@@ -120,9 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     n = args.steps * args.batch
     triples = humaneval_triples(n)
-    extra = {"bf16": True} if args.bf16 else {}
+    extra = {} if args.precision == "auto" else {"bf16": args.precision == "bf16"}
     print(f"model {model}; {args.steps} steps x batch {args.batch}; max_length {args.max_length}; "
-          f"device {args.device}{'; bf16' if args.bf16 else ''}; load average {os.getloadavg()[0]:.1f} "
+          f"device {args.device}; precision {args.precision}; load average {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
         if args.random_init:
