@@ -184,7 +184,7 @@ def test_reply_cut_off_inside_the_last_fence_still_parses() -> None:
     ("```python\nprint('hi')\n```", "no tests and solution"),
     ("## Question\nq\n## Tests\n```python\nassert f(1) == 2\n```\n## Solution\n```python\nx = 1\n```\n",
      "no Python function"),
-    (f"## Question\nq\n## Prompt\n```python\n{PROMPT}```\n## Tests\n```python\nassert (\n```\n"
+    (f"## Question\nq\n## Prompt\n```python\n{PROMPT}```\n## Tests\n```python\ndef check(candidate)\n    assert candidate([]) == 0\n```\n"
      f"## Solution\n```python\n{SOLUTION}```\n", "tests are not valid Python"),
 ])
 def test_malformed_replies_say_what_is_missing(text: str, words: str) -> None:
@@ -274,6 +274,20 @@ def test_layout_shows_a_problem_as_a_reply_and_parses_back() -> None:
     rules = reply_rules("python")
     assert "def check(candidate):" in rules and "## Solution" in rules
     assert "opening brace {" in reply_rules("go")
+
+
+def test_layout_shows_python_solutions_without_their_docstring() -> None:
+    p = problem(GOOD)
+    with_doc = p.model_copy(update={"reference": PROMPT + "    return sum(1 for x in items if x < 0)\n"})
+    assert layout(with_doc) == layout(p)
+
+
+def test_an_assert_line_that_does_not_parse_is_dropped_not_the_problem() -> None:
+    tests = TESTS.replace("    assert candidate([]) == 0\n",
+                          "    assert candidate([]) == [0], note = 1\n    assert candidate([-4]) == 1\n")
+    p = problem(f"## Question\nq\n## Prompt\n```python\n{PROMPT}```\n## Tests\n```python\n{tests}```\n"
+                f"## Solution\n```python\n{SOLUTION}```\n")
+    assert p.tests == TESTS.replace("    assert candidate([]) == 0\n", "    assert candidate([-4]) == 1\n")
 
 
 def test_probe_reports_each_failing_assert_and_prune_removes_them() -> None:

@@ -31,14 +31,17 @@ class Draft:
     solution: str
 
 
+# What goes under "## Prompt" and "## Tests", per language, in prose a small model will not echo
+# back as code (a concrete example assert gets copied into the tests verbatim).
 PROMPT_RULES = {
-    "python": "the function's signature line and a docstring that states the task, with an example; "
-              "stop right after the docstring, with no body.",
-    "java": "class Solution {, a comment that states the task, then the public static method's "
-            "signature ending with its opening brace {; no body.",
+    "python": "the new function's signature and a short docstring, with no body",
+    "java": "class Solution { with a comment saying what the method does and the public static "
+            "method's signature ending with its opening brace {, with no body",
 }
-BRACE_PROMPT_RULE = ("a comment that states the task, then the function's signature ending with its "
-                     "opening brace {; no body.")
+BRACE_PROMPT_RULE = ("a comment saying what the function does and the function's signature ending "
+                     "with its opening brace {, with no body")
+PYTHON_TESTS_RULE = ("def check(candidate): with 4 to 6 assert lines that call candidate on inputs "
+                     "of the new task")
 
 
 def layout(problem: Problem) -> str:
@@ -47,15 +50,19 @@ def layout(problem: Problem) -> str:
     Showing the parent itself (rather than an unrelated worked example) keeps small teachers
     from copying the example's content into every reply; a copy of the parent is a duplicate.
     """
+    solution = problem.reference or ""
+    if problem.language == "python":
+        # Seed references repeat the docstring; a teacher that copies that runs out of tokens.
+        solution = evolve_python.without_docstrings(solution) if solution.strip() else ""
     return render("problem_layout", question=problem.question, prompt=problem.prompt,
-                  tests=problem.tests, solution=problem.reference or "",
-                  **language_vars(problem.language))
+                  tests=problem.tests, solution=solution, **language_vars(problem.language))
 
 
 def reply_rules(language: str) -> str:
-    """What each section of the teacher's reply must hold, in `language`."""
+    """What the teacher's reply must hold, in `language`, as prose."""
+    tests_rule = PYTHON_TESTS_RULE if language == "python" else TEST_CONVENTIONS[language]
     return render("problem_rules", prompt_rule=PROMPT_RULES.get(language, BRACE_PROMPT_RULE),
-                  convention=TEST_CONVENTIONS[language], **language_vars(language))
+                  tests_rule=tests_rule, **language_vars(language))
 
 
 # ---------------------------------------------------------------------------------------------

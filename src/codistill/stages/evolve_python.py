@@ -75,9 +75,48 @@ def _is_main_guard(node: ast.AST) -> bool:
     return isinstance(node, ast.If) and "__name__" in ast.unparse(node.test) and "__main__" in ast.unparse(node.test)
 
 
+def _drop_broken_asserts(tests: str) -> str:
+    """Tests that do not parse, without their one-line asserts that do not parse on their own
+    (`assert f(1) == [1], note = 2`): one bad line should not cost the whole problem."""
+    try:
+        ast.parse(tests)
+        return tests
+    except SyntaxError:
+        pass
+    kept = []
+    for line in tests.splitlines():
+        if line.lstrip().startswith("assert "):
+            try:
+                ast.parse(line.strip())
+            except SyntaxError:
+                continue
+        kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
+def without_docstrings(code: str) -> str:
+    """`code` with the docstrings of its functions removed (kept where one is the whole body)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    lines = code.splitlines()
+    cut = []
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) and len(fn.body) > 1:
+            first = fn.body[0]
+            if isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant) \
+                    and isinstance(first.value.value, str) and first.lineno > fn.lineno:
+                cut.append((first.lineno, first.end_lineno))
+    for start, end in sorted(cut, reverse=True):
+        del lines[start - 1 : end]
+    return "\n".join(lines) + "\n"
+
+
 def shape_tests(tests: str, entry: str) -> str:
     """Tests that run in our harness: no redefinition or import of the function, no main guard,
     `check` taking the candidate, and test functions or TestCases actually called."""
+    tests = _drop_broken_asserts(tests)
     try:
         tree = ast.parse(tests)
     except SyntaxError as exc:
