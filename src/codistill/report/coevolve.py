@@ -175,7 +175,7 @@ def write_report(root: str | Path) -> Path:
         ("rounds finished", len(data["rounds"])),
         ("questions taking part", f"{data['check'].get('usable', '-')} of {data['check'].get('questions', '-')}"),
         ("GRPO steps (Code / Test model)", f"{len(data['code'])} / {len(data['tests'])}"),
-        ("training wall time (s)", data["seconds"]),
+        ("training wall time (s)", f"{data['seconds']:.0f}"),
         ("Code reward, first &rarr; last step", _ends(data["code"])),
         ("Test reward, first &rarr; last step", _ends(data["tests"])),
         ("validity, first &rarr; last step", _ends(data["tests"], "validity")),
