@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -92,6 +93,16 @@ def test_eval_a_scripted_model_then_compare(tmp_path: Path) -> None:
     assert comparison["mean_diff"] == pytest.approx(2 / 3)
     table = codistill("compare", str(tmp_path / "weak"), str(tmp_path / "strong"), cwd=tmp_path)
     assert "Wilcoxon" in table.stdout and "bootstrap CI" in table.stdout
+
+    # A `codistill run` folder stands for its last finished evaluation (cycle 2 is unfinished).
+    run = tmp_path / "run"
+    for cycle, label in ((0, "weak"), (1, "strong"), (2, "weak")):
+        shutil.copytree(tmp_path / label, run / f"cycle-{cycle}" / "eval")
+    stages = {f"cycle-{c}/eval": {"status": s} for c, s in ((0, "done"), (1, "done"), (2, "running"))}
+    (run / "manifest.json").write_text(json.dumps({"stages": stages}))
+    done = codistill("compare", str(run / "cycle-0" / "eval"), str(run), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["wins"] == 2
 
 
 def test_decontam_lists_matches_and_writes_clean_rows(tmp_path: Path) -> None:

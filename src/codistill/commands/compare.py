@@ -2,8 +2,9 @@
 
     codistill compare evals/embedded_student evals/runs_x_student --json
 
-RUN_A and RUN_B are results.json files, evaluation folders, or `codistill eval` output folders
-holding one folder per benchmark (then every benchmark both have is compared).
+RUN_A and RUN_B are results.json files, evaluation folders, `codistill eval` output folders
+holding one folder per benchmark (then every benchmark both have is compared), or `codistill run`
+folders (their last finished evaluation; `RUN/cycle-0/eval` is the student before training).
 """
 
 from __future__ import annotations
@@ -31,7 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def collect(path: Path) -> dict[str, EvalResult]:
-    """Results under a path by benchmark: a results file, a folder with one, or a tree of them."""
+    """Results under a path by benchmark: a results file, a folder with one, a tree, or a run."""
+    if (path / "manifest.json").is_file():  # a `codistill run` folder
+        from codistill.report.compare_runs import final_results
+
+        files = final_results(path)
+        if not files:
+            raise FileNotFoundError(f"{path}: this run has no finished evaluation yet")
+        return {name: EvalResult.load(file) for name, file in files.items()}
     if path.is_file():
         result = EvalResult.load(path)
         return {result.benchmark: result}
@@ -63,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         comparisons: list[Comparison] = [
             compare_results(a[name], b[name], n_boot=args.boot, confidence=args.confidence,
                             seed=args.seed) for name in shared]
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, OSError) as exc:
         console.print(f"[red]codistill compare: {exc}[/red]", highlight=False)
         return 2
     if args.json:
