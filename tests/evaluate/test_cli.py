@@ -46,6 +46,22 @@ def test_eval_samples_json(tmp_path: Path) -> None:
     assert (folder / "pass1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_eval_samples_on_a_sandboxfusion_server(tmp_path: Path) -> None:
+    # The same scoring through a real local server speaking SandboxFusion's API.
+    from codistill.sandbox.backends.fusion_server import FusionServer
+
+    samples = write_samples(tmp_path / "samples.jsonl",
+                            [(HE[0].id, canonical(0)), (HE[1].id, "    return []\n")])
+    with FusionServer() as server:
+        done = codistill("eval", "--benchmark", "humaneval", "--samples", str(samples), "--json",
+                         "--sandbox", f"sandboxfusion:{server.url}", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status_counts"] == {"failed": 1, "passed": 1}
+    bad = codistill("eval", "--benchmark", "humaneval", "--samples", str(samples),
+                    "--sandbox", "docker", cwd=tmp_path)
+    assert bad.returncode == 2 and "unknown sandbox backend 'docker'" in bad.stderr
+
+
 def test_eval_samples_table_and_unknown_tasks(tmp_path: Path) -> None:
     samples = write_samples(tmp_path / "s.jsonl", [(HE[0].id, canonical(0))])
     done = codistill("eval", "--benchmark", "humaneval", "--samples", str(samples),

@@ -27,6 +27,7 @@ from codistill.evaluate import (
 from codistill.evaluate.benchmarks import skipped_tasks
 from codistill.evaluate.plot import plot_pass1
 from codistill.models.base import ModelError
+from codistill.sandbox.pool import use_backend
 from codistill.sandbox.types import Limits
 
 console = Console(stderr=True)
@@ -58,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--judge", metavar="SPEC", help="also grade answers with the 6-point rubric judge")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per program run (default 10)")
     parser.add_argument("--workers", type=int, help="sandbox processes in parallel (default: CPU count)")
+    parser.add_argument("--sandbox", default="local", metavar="SPEC",
+                        help="where programs run: local (default), ray[:ADDRESS], "
+                             "sandboxfusion:http://HOST:PORT (docs/sandbox.md)")
     parser.add_argument("--dtype", default="auto", help="auto, bf16, fp16 or fp32 (local models)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda (local models)")
     parser.add_argument("--batch-size", type=int, default=8, help="rows per forward pass (local models)")
@@ -142,8 +146,9 @@ def run(args: argparse.Namespace) -> int:
         ks = _ks(args.ks)
         limits = Limits(timeout_s=args.timeout)
         run_one = _score if args.samples else _evaluate
-        results, folders, root = run_one(args, names, ks, limits)
-    except (BenchmarkError, EvalError, ModelError, FileNotFoundError) as exc:
+        with use_backend(args.sandbox, args.workers):
+            results, folders, root = run_one(args, names, ks, limits)
+    except (BenchmarkError, EvalError, ModelError, FileNotFoundError, ValueError) as exc:
         console.print(f"[red]codistill eval: {exc}[/red]", highlight=False)
         return 2
     if not args.no_plot:
