@@ -145,6 +145,8 @@ class CachedGenerator(Generator):
         return [r for r in results if r is not None]
 
     def close(self) -> None:
-        """Close the inner generator if it was created."""
+        """Close the inner generator if it was created; a factory-made one loads again on use."""
         if self._inner is not None:
             self._inner.close()
+            if self._factory is not None:
+                self._inner = None

@@ -248,6 +248,10 @@ class RunConfig(Section):
     seed: int = Field(0, description="seeds every random choice")
     cycles: int = Field(3, ge=0, le=100, description="SODA cycles (paper: 3)")
     cache: Path | None = Field(None, description="request cache; default: the user cache")
+    reuse_training: bool = Field(
+        True, description="link a model trained before from the same base, rows, settings and "
+        "seed (<codistill home>/trained) instead of training again"
+    )
     models: Models = Field(default_factory=Models)
     data: Data = Field(default_factory=Data)
     teach: Teach = Field(default_factory=Teach)

@@ -63,6 +63,23 @@ def test_factory_is_not_called_when_everything_is_cached(tmp_path: Path) -> None
     assert made == []
 
 
+def test_a_closed_lazy_generator_loads_again_when_next_needed(tmp_path: Path) -> None:
+    # The run frees the teacher before training and expects it back for the curriculum.
+    made: list[Counting] = []
+
+    def factory() -> Counting:
+        made.append(Counting())
+        return made[-1]
+
+    lazy = CachedGenerator(factory, RequestCache(tmp_path / "c.sqlite"), identity="counting-v1")
+    lazy.generate([Request.completion("a")], Sampling())
+    lazy.close()
+    lazy.close()  # twice is harmless
+    assert lazy.generate([Request.completion("a")], Sampling())[0].cached and len(made) == 1
+    assert lazy.generate([Request.completion("b")], Sampling())[0].text == "echo:b:0"
+    assert len(made) == 2 and made[1].calls == 1
+
+
 def test_concurrent_threads(tmp_path: Path) -> None:
     cache = RequestCache(tmp_path / "c.sqlite")
     gen = CachedGenerator(Counting(), cache)

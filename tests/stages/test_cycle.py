@@ -131,6 +131,14 @@ def test_two_cycles_end_to_end_then_resume(run_config, tmp_path: Path) -> None:
     again = run_cycles(run_config("name=t2", "cycles=1", "eval.before=false"))
     assert again["cycle-1/teach"]["stats"]["cache"] == {
         "hits": stages["cycle-1/teach"]["stats"]["cache"]["misses"], "misses": 0}
+    # ... and trains nothing: the same rows and settings link the model trained before, whose
+    # answers then come from the cache too.
+    reused = again["cycle-1/train"]["stats"]
+    assert reused["reused_training"] and reused["sft"] == train["sft"]
+    first, second = Path(train["model_dir"]), Path(reused["model_dir"])
+    weights = sorted(p.name for p in first.glob("*.safetensors"))
+    assert weights and all((first / w).read_bytes() == (second / w).read_bytes() for w in weights)
+    assert again["cycle-1/examine"]["stats"]["cache"]["misses"] == 0
     # A changed setting that earlier stages depend on is refused without --force.
     with pytest.raises(StaleStageError, match="teach.mutation_share"):
         run_cycles(run_config("teach.mutation_share=0.0"))

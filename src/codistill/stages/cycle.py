@@ -9,6 +9,7 @@ done in the manifest with its stats; a rerun skips what is done and resumes what
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,15 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from codistill.config import RunConfig, dump_config
+from codistill.evaluate.progress import Bars
 from codistill.models.base import Generator
 from codistill.records import Answer, Problem, Taught
 from codistill.roles import open_cache, role_generator, trainable_path
 from codistill.sandbox import Limits
 from codistill.stages.pool import build_rows, load_seed_pool
 from codistill.store import RunStore, Stage
+from codistill.train.reuse import TrainedModels, training_key
 
 
 def _sub(config: RunConfig, *keys: str) -> dict[str, Any]:
@@ -59,11 +61,10 @@ class CycleRunner:
 
     @contextmanager
     def _bar(self, label: str, total: int) -> Iterator[Callable[[int], None]]:
-        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn())
-        with Progress(*columns, console=self.console, transient=False) as bar:
-            task = bar.add_task(label, total=total)
-            yield lambda n: bar.advance(task, n)
+        # A live bar on a terminal; in a log file (nohup, CI) a line every 30 s instead.
+        with Bars() as bars:
+            bars.add(label, label, total)
+            yield lambda n: bars.advance(label, n)
 
     def _stage(self, name: str, cycle: int, *keys: str, upstream: Stage | None = None) -> Stage:
         depends = _sub(self.config, *keys)
@@ -139,6 +140,7 @@ class CycleRunner:
         if stage.done:
             return stage, Path(stage.entry["stats"]["model_dir"])
         started = self._clock()
+        self.release_models()  # training needs the memory; they load again when next asked
         sft, dpo = build_rows(taught, no_fault_learning=self.config.ablation.no_fault_learning)
         exports = export_datasets(sft, dpo, stage.dir / "data")
         t = self.config.train
@@ -147,6 +149,14 @@ class CycleRunner:
         stats: dict[str, Any] = {"sft_rows": len(sft), "dpo_rows": len(dpo),
                                  "exports": {k: str(v) for k, v in exports.items()}}
         model_dir = Path(student_path)
+        reuse, key = self._reusable_training(student_path, sft, dpo, seed)
+        if reuse is not None and (found := reuse.restore(key, stage.dir / "model")) is not None:
+            self.console.print(f"cycle {cycle}: reusing a model trained before on the same rows "
+                               f"and settings ({reuse.root / key})", highlight=False)
+            stats.update({k: v for k, v in found.items() if k in ("sft", "dpo")},
+                         reused_training=key, model_dir=str(stage.dir / "model"))
+            self._finish(stage, started, **stats)
+            return stage, stage.dir / "model"
         if sft:
             result = train_sft(student_path, sft, stage.dir / "sft", t.sft, lora=lora, seed=seed,
                                device=self.config.models.device)
@@ -160,8 +170,24 @@ class CycleRunner:
             stats["dpo"] = {"steps": result.steps, "loss": result.train_loss,
                             "seconds": result.seconds, "metrics": result.metrics}
         stats["model_dir"] = str(model_dir)
+        if reuse is not None and model_dir != Path(student_path):
+            reuse.put(key, model_dir, stats)
         self._finish(stage, started, **stats)
         return stage, model_dir
+
+    def _reusable_training(self, base: Path | str, sft: list[Any], dpo: list[Any],
+                           seed: int) -> tuple[TrainedModels | None, str]:
+        """The store of trained models and this training's key (None when reuse is off)."""
+        if not self.config.reuse_training:
+            return None, ""
+        from codistill.models.hardware import resolve_device
+        from codistill.roles import spec_identity
+
+        device = str(resolve_device(self.config.models.device))
+        settings = {"train": dump_config(self.config)["train"], "device": device}
+        key = training_key(spec_identity(str(base), device=device), {"sft": sft, "dpo": dpo},
+                           settings, seed, device)
+        return TrainedModels(), key
 
     def examine(self, cycle: int, pool: list[Problem], student_spec: str,
                 upstream: Stage) -> tuple[Stage, list[Answer]]:
@@ -282,10 +308,15 @@ class CycleRunner:
         path = build_report(self.store.root)
         self.console.print(f"[green]report: {path}")
 
-    def close(self) -> None:
-        """Release models and the run lock."""
+    def release_models(self) -> None:
+        """Free the teacher's, judge's and scorer's weights (cached roles reload on their next miss)."""
         for model in {id(m): m for m in (self.teacher, self.judge, self.scorer) if m}.values():
             model.close()
+        gc.collect()
+
+    def close(self) -> None:
+        """Release models and the run lock."""
+        self.release_models()
         self.store.close()
 
 
