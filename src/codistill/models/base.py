@@ -125,7 +125,7 @@ class Generator(abc.ABC):
     ) -> list[Generation]:
         """Generate for every request, in order; `progress(k)` after each k finished."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook; most generators hold nothing
         """Release resources (connections, GPU memory)."""
 
     def __enter__(self) -> Generator:
