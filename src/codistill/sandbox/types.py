@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
-class Status(str, enum.Enum):  # noqa: UP042 - str() must stay "Status.passed"-free JSON values
+class Status(str, enum.Enum):  # noqa: UP042 - StrEnum would change str() of every status
     """Every way a run can end; the only statuses any stage ever sees."""
 
     PASSED = "passed"
