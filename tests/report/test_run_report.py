@@ -45,6 +45,14 @@ def test_report_command(tmp_path: Path) -> None:
                            str(tmp_path / "runs")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().endswith("report.html")
+    # Two runs given as paths: the comparison page lands beside them, not in the working folder.
+    _fake_run(tmp_path / "elsewhere" / "u")
+    both = subprocess.run([sys.executable, "-m", "codistill.cli", "report", str(tmp_path / "runs" / "t"),
+                           str(tmp_path / "elsewhere" / "u")], capture_output=True, text=True,
+                          cwd=tmp_path / "elsewhere")
+    assert both.returncode == 0, both.stderr
+    assert (tmp_path / "runs" / "compare-t-vs-u.html").is_file()
+    assert not (tmp_path / "elsewhere" / "runs").exists()
     bad = subprocess.run([sys.executable, "-m", "codistill.cli", "report", "nope", "--runs",
                           str(tmp_path)], capture_output=True, text=True)
     assert bad.returncode == 2 and "no run folder 'nope'" in bad.stderr

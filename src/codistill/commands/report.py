@@ -15,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(the first is the baseline)")
     parser.add_argument("--runs", dest="parent", default="runs", help="parent folder of named runs")
     parser.add_argument("--output", "-o", default=None,
-                        help="comparison page path (default: <parent>/compare-<names>.html)")
+                        help="comparison page path (default: compare-<names>.html beside the first run)")
 
 
 def resolve_run(name: str, runs: str = "runs") -> Path:
@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
 
                 print(write_report(root))
         if len(roots) > 1:
-            out = args.output or Path(args.parent) / f"compare-{'-vs-'.join(r.name for r in roots)}.html"
+            name = f"compare-{'-vs-'.join(r.name for r in roots)}.html"
+            out = args.output or roots[0].parent / name
             print(build_comparison(roots, out))
         return 0
 
