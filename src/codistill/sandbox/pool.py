@@ -9,8 +9,8 @@ sandboxed child processes, so threads are enough to keep every core busy. Other 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Protocol, runtime_checkable
 
@@ -35,22 +35,31 @@ class LocalBackend:
 
     def run_many(self, programs: Iterable[Program], limits: Limits) -> Iterator[Verdict]:
         """Keep `workers` programs running; read the input lazily (it may be a generator)."""
-        source = iter(programs)
-        window = self.workers * 2
-        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="codistill-sandbox")
-        pending: set[Future] = set()
-        try:
-            for program in source:
-                pending.add(pool.submit(run_program, program, limits))
-                if len(pending) < window:
-                    continue
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                yield from (future.result() for future in done)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                yield from (future.result() for future in done)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="codistill-sandbox") as pool:
+            yield from stream_bounded(pool, lambda p: run_program(p, limits), programs,
+                                      window=self.workers * 2)
+
+
+def stream_bounded(pool: Executor, work: Callable[[Program], Verdict], programs: Iterable[Program],
+                   *, window: int) -> Iterator[Verdict]:
+    """Submit programs lazily with at most `window` in flight; yield results as they finish.
+
+    On exit (also when the consumer stops early) what has not started is cancelled.
+    """
+    pending: set[Future] = set()
+    try:
+        for program in programs:
+            pending.add(pool.submit(work, program))
+            if len(pending) < window:
+                continue
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            yield from (future.result() for future in done)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            yield from (future.result() for future in done)
+    finally:
+        for future in pending:
+            future.cancel()
 
 
 _DEFAULT: list[Backend] = []  # a stack: the innermost `use_backend` wins

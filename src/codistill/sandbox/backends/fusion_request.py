@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from codistill.sandbox import languages
 from codistill.sandbox.languages import java as java_lang
+from codistill.sandbox.languages import rust as rust_lang
 from codistill.sandbox.types import Limits, Program, Status
 
 # codistill language -> SandboxFusion `language`
@@ -190,15 +191,7 @@ def _go(program: Program, marker: str | None) -> tuple[str, tuple[int, int], str
 
 
 _RUST_MAIN = re.compile(r"\bfn\s+main\s*\(")
-_RUST_DONE = """
-trait CodistillOutcome { fn codistill_ok(self) -> bool; }
-impl CodistillOutcome for () { fn codistill_ok(self) -> bool { true } }
-impl<E: std::fmt::Debug> CodistillOutcome for Result<(), E> {
-    fn codistill_ok(self) -> bool {
-        match self { Ok(()) => true, Err(e) => { eprintln!("Error: {:?}", e); false } }
-    }
-}
-fn main() {
+_RUST_DONE = rust_lang.OUTCOME_TRAIT + """fn main() {
     if !codistill_tests_main().codistill_ok() { std::process::exit(1); }
     println!("MARKER");
 }

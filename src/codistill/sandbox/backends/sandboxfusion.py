@@ -14,12 +14,13 @@ import random
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
 from codistill.sandbox.backends.fusion_request import Unsupported, to_request
 from codistill.sandbox.backends.fusion_verdict import to_verdict
+from codistill.sandbox.pool import stream_bounded
 from codistill.sandbox.types import Limits, Program, Status, Verdict
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -47,26 +48,12 @@ class SandboxFusionBackend:
 
     def run_many(self, programs: Iterable[Program], limits: Limits) -> Iterator[Verdict]:
         """Keep `concurrency` requests in flight; yield verdicts as answers arrive."""
-        source = iter(programs)
-        window = self.concurrency * 2
         transport = httpx.Limits(max_connections=self.concurrency,
                                  max_keepalive_connections=self.concurrency)
         with httpx.Client(limits=transport) as client, \
                 ThreadPoolExecutor(self.concurrency, thread_name_prefix="codistill-fusion") as pool:
-            pending: set[Future] = set()
-            try:
-                for program in source:
-                    pending.add(pool.submit(self.run_one, client, program, limits))
-                    if len(pending) < window:
-                        continue
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    yield from (future.result() for future in done)
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    yield from (future.result() for future in done)
-            finally:
-                for future in pending:
-                    future.cancel()
+            yield from stream_bounded(pool, lambda p: self.run_one(client, p, limits), programs,
+                                      window=self.concurrency * 2)
 
     def run_one(self, client: httpx.Client, program: Program, limits: Limits) -> Verdict:
         """One program's verdict; every failure, the server's or the network's, is a verdict."""

@@ -30,7 +30,8 @@ from codistill.sandbox.types import Program, Status
 
 NAME = "rust"
 EXTENSIONS = (".rs",)
-HARNESS = """
+# Tests may return () or Result<(), E>; both become pass/fail (an Err is printed, as Rust does).
+OUTCOME_TRAIT = """
 trait CodistillOutcome { fn codistill_ok(self) -> bool; }
 impl CodistillOutcome for () { fn codistill_ok(self) -> bool { true } }
 impl<E: std::fmt::Debug> CodistillOutcome for Result<(), E> {
@@ -38,7 +39,8 @@ impl<E: std::fmt::Debug> CodistillOutcome for Result<(), E> {
         match self { Ok(()) => true, Err(e) => { eprintln!("Error: {:?}", e); false } }
     }
 }
-fn main() {
+"""
+HARNESS = OUTCOME_TRAIT + """fn main() {
     if !codistill_tests_main().codistill_ok() { std::process::exit(1); }
     use std::io::{Read, Write};
     use std::os::unix::io::FromRawFd;
