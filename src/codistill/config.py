@@ -83,6 +83,11 @@ class Teach(Section):
     )
     write_missing_tests: bool = Field(True, description="teacher writes tests where none exist")
     sft_share: float = Field(0.8, gt=0.0, lt=1.0, description="share of questions for SFT (rest DPO)")
+    reference_fallback: bool = Field(
+        False, description="where the teacher fails a question, train on the question's shipped "
+        "reference instead (reported; off in every gain measurement: the data is then not the "
+        "teacher's)"
+    )
 
 
 class Lora(Section):
@@ -150,6 +155,10 @@ class Curriculum(Section):
         (1.0, 1.0, 2.0), description="easy:medium:hard share of new questions (paper 1:1:2)"
     )
     new_questions: int = Field(10000, ge=0, description="new questions per cycle (paper: 10K)")
+    grow_pool: bool = Field(
+        True, description="the next cycle works on this cycle's questions plus the new ones (SODA "
+        "adds them to the seed knowledge); false: on the new questions alone"
+    )
     easy_min_score: float = Field(4.0, description="pass and score >= this is easy")
     hard_max_score: float = Field(2.0, description="fail or score < this is hard")
     dedup_threshold: float = Field(0.7, gt=0.0, le=1.0, description="5-gram Jaccard duplicate")

@@ -106,9 +106,58 @@ def extract_code(text: str, language: str, *, prompt: str = "", entry_point: str
             defining = [b for b in fitting if defines(b[1], entry_point, language)]
             if defining:
                 # The first block defining the function; later ones are usually usage examples.
-                return _clean(defining[0][1])
-        return _clean(max(fitting, key=lambda b: len(b[1].strip()))[1])
-    return _clean(_unfenced(text, language))
+                return _definitions_only(_clean(defining[0][1]), language, entry_point)
+        return _definitions_only(_clean(max(fitting, key=lambda b: len(b[1].strip()))[1]),
+                                 language, entry_point)
+    return _definitions_only(_clean(_unfenced(text, language)), language, entry_point)
+
+
+def _definitions_only(code: str, language: str, entry_point: str | None) -> str:
+    """A Python answer without its own top-level demo or test code, when it defines the entry point."""
+    if language != "python" or not entry_point:
+        return code
+    kept = python_definitions(code)
+    return kept if defines(kept, entry_point, language) else code
+
+
+_RUNS_CODE = (ast.Expr, ast.Assert, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith,
+              ast.If, ast.Match, ast.Raise, ast.Delete)
+
+
+def python_definitions(code: str) -> str:
+    """Imports, functions, classes and constants of `code`; its top-level calls, prints, asserts,
+    loops and `if __name__ == "__main__"` blocks dropped.
+
+    Models often append usage examples or tests of their own (`assert f(1) == 2` with a wrong
+    expectation, `print(f(...))`, `check()`); executing them would fail a correct function or
+    run untrusted demo code for nothing. Unparseable code is returned unchanged, for the sandbox
+    to report.
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    defined = {n.name for n in tree.body
+               if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+    lines = code.splitlines()
+    parts = []
+    for node in tree.body:
+        if isinstance(node, _RUNS_CODE):
+            continue
+        if isinstance(node, ast.Try) and not all(
+                isinstance(n, ast.Import | ast.ImportFrom) for n in node.body):
+            continue
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and _calls_any(
+                node, defined | {"print", "input", "check"}):
+            continue  # `result = f(3)`: a demo, not a constant
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        parts.append("\n".join(lines[start - 1 : node.end_lineno]))
+    return "\n\n".join(parts) + "\n" if parts else ""
+
+
+def _calls_any(node: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names
+               for n in ast.walk(node))
 
 
 def _clean(code: str) -> str:

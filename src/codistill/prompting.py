@@ -6,6 +6,7 @@ format: what the student is trained on is exactly what it is later asked.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -55,6 +56,20 @@ def solve_prompt(problem: Problem) -> str:
         return render("solve_function", prompt=problem.prompt, **values)
     return render("solve_question", question=problem.question, entry_point=problem.entry_point,
                   **values)
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def teacher_prompt(problem: Problem) -> str:
+    """What the teacher is asked: the student's request, plus the question text when the code
+    prompt does not already say it (seed questions state requirements only in `question`)."""
+    if problem.prompt.strip() and problem.question.strip() and (
+            _words(problem.question) not in _words(problem.prompt)):
+        return render("solve_function_question", prompt=problem.prompt, question=problem.question,
+                      **language_vars(problem.language))
+    return solve_prompt(problem)
 
 
 def solve_request(problem: Problem, system: str | None = None) -> Request:

@@ -159,3 +159,36 @@ def test_normalize_go_merges_and_prunes_imports() -> None:
     assert out.startswith("package main\n")
     assert '"strings"' in out and '"testing"' not in out and '"fmt"' not in out
     assert out.count("import") == 1
+
+
+def test_python_answers_lose_their_own_demo_and_test_code() -> None:
+    from codistill.extract import python_definitions
+
+    answer = '''```python
+import math
+LIMIT = 10
+cache = {}
+
+def area(r: float) -> float:
+    return math.pi * r * r
+
+class Shape:
+    pass
+
+print(area(2))
+result = area(3)
+assert area(1) == 4  # wrong expectation the harness must not run
+for r in range(3):
+    print(area(r))
+if __name__ == "__main__":
+    check(area)
+```'''
+    code = extract_code(answer, "python", entry_point="area")
+    assert "def area" in code and "import math" in code and "LIMIT = 10" in code and "cache = {}" in code
+    assert "class Shape" in code
+    for demo in ("print(", "result =", "assert", "for r", "__main__"):
+        assert demo not in code
+    # Unparseable code is left for the sandbox to report; without an entry point nothing is cut.
+    assert python_definitions("def f(:\n") == "def f(:\n"
+    tests_only = "def check(candidate):\n    assert candidate(1) == 1\nassert True\n"
+    assert extract_code(f"```python\n{tests_only}```", "python") == tests_only

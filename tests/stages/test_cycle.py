@@ -11,6 +11,7 @@ import pytest
 from tests.tiny import tiny_model_and_tokenizer
 
 from codistill.config import load_config
+from codistill.report.summary import summary_lines
 from codistill.stages.cycle import run_cycles
 from codistill.store import StaleStageError
 
@@ -60,7 +61,7 @@ def _teacher_script(path: Path) -> Path:
     rules = [{"match": "Rubric", "reply": JUDGE},
              {"match": "exercise", "reply": EVOLVED}]
     for name, (good, bad, _) in FUNCS.items():
-        rules.append({"regex": f"(?s)def {name}.*Rewrite this solution",
+        rules.append({"regex": f"(?s)def {name}.*looks reasonable",
                       "reply": f"```python\ndef {name}(x: int) -> int:\n    {bad}\n```"})
         rules.append({"match": f"def {name}(",
                       "reply": f"```python\ndef {name}(x: int) -> int:\n    {good}\n```"})
@@ -112,14 +113,24 @@ def test_two_cycles_end_to_end_then_resume(run_config, tmp_path: Path) -> None:
     # (the fake judge always answers valid JSON; the tiny scorer cannot, so cycle 2 is unparsed).
     assert stages["cycle-1/scorer"]["stats"]["annotations"] == 4
     assert stages["cycle-1/examine"]["stats"]["judge_unparsed"] == 0
-    assert stages["cycle-2/examine"]["stats"]["judge_unparsed"] == 1
-    # cycle 2 learns from the evolved question; the student is the cycle-1 checkpoint
-    assert stages["cycle-2/teach"]["stats"]["counts"]["questions"] == 1
+    assert stages["cycle-2/examine"]["stats"]["judge_unparsed"] == 5  # the grown pool
+    # cycle 2 works on the seeds plus the evolved question (SODA's pool grows); the seeds'
+    # greedy teacher answers come from the cache. The student is the cycle-1 checkpoint.
+    assert stages["cycle-2/teach"]["stats"]["counts"]["questions"] == 5
+    assert stages["cycle-2/teach"]["stats"]["cache"]["hits"] >= 4
     assert stages["cycle-2/eval"]["stats"]["student"] == stages["cycle-2/train"]["stats"]["model_dir"]
     assert "cycle-2" in stages["cycle-2/train"]["stats"]["model_dir"]
     run = tmp_path / "runs" / "t"
     assert (run / "report.html").is_file() and (run / "cycle-1" / "teach.jsonl").is_file()
     assert (run / "cycle-1" / "train" / "data").is_dir()
+    # The run ends with its result: before/after per cycle and overall, and whose data it was.
+    lines = summary_lines(run)
+    assert [line.split(": ")[0] for line in lines if "pass@1" in line] == [
+        f"jsonl:{tmp_path / 'bench.jsonl'} pass@1 cycle {a} -> {b}" for a, b in ((0, 1), (1, 2), (0, 2))]
+    assert all("Wilcoxon p" in line and "won" in line for line in lines if "pass@1" in line)
+    assert any(line.startswith("cycle 1 data: the teacher solved 4/4") for line in lines)
+    assert not any(line.startswith("WARNING") for line in lines)
+    assert "the teacher solved 4/4" in (run / "report.html").read_text()
     # Rerun: everything is done, so nothing is generated or trained again.
     before = (run / "manifest.json").read_text()
     run_cycles(config)

@@ -53,7 +53,7 @@ def _teacher_reply(request: Request, sampling: Sampling, index: int) -> str:
     pid = next(p for p in CORRECT if p in text)
     if text.startswith("Write tests"):
         return f"Here are tests:\n```python\n{TESTS[pid]}```\n"
-    if "Rewrite this solution" in text:
+    if "contains a" in text or "contains an" in text:
         return f"```python\n{FAULTY[pid]}```"
     return f"Sure!\n```python\n{CORRECT[pid]}```\nThis works."
 
@@ -63,7 +63,8 @@ def test_teach_keeps_only_what_the_sandbox_confirms(tmp_path: Path) -> None:
     out = tmp_path / "teach.jsonl"
     with Appender(out) as sink:
         results, stats = teach_stage([DOUBLE, SQUARE, INC, DEC], teacher,
-                                     Teach(mutation_share=1.0), limits=LIMITS, seed=0, out=sink)
+                                     Teach(mutation_share=1.0), limits=LIMITS, seed=0, out=sink,
+                                     fallback_to_reference=True)
     by_id = {t.problem.id: t for t in results}
     # double: teacher's correct passes, its faulty fails, and a mutant was made and verified.
     double = by_id["p/double"]
@@ -75,6 +76,10 @@ def test_teach_keeps_only_what_the_sandbox_confirms(tmp_path: Path) -> None:
     # the teacher's "faulty" x ** 2 passes the tests, so it is not kept as a fault.
     square = by_id["p/square"]
     assert square.kept and square.correct().origin == "reference"
+    # ... and the record still holds what the teacher wrote, its verdict and why it was dropped.
+    own = [s for s in square.solutions if s.kind == "correct" and s.origin == "teacher"]
+    assert len(own) == 1 and not own[0].kept and own[0].status == "failed"
+    assert "x + x" in own[0].code and own[0].reason.startswith("teacher solution failed")
     teacher_faulty = [s for s in square.solutions if s.kind == "faulty" and s.origin == "teacher"]
     assert teacher_faulty and not teacher_faulty[0].kept
     assert "not a fault" in teacher_faulty[0].reason
@@ -114,3 +119,20 @@ def test_faulty_disabled_and_no_mutations() -> None:
                                  limits=LIMITS, seed=0)
     assert [s.kind for s in results[0].solutions] == ["correct"]
     assert not any("Rewrite" in prompt_text(r) for r in teacher.requests)
+
+
+def test_reference_fallback_is_off_by_default() -> None:
+    teacher = FakeGenerator(_teacher_reply)
+    results, stats = teach_stage([SQUARE], teacher, Teach(mutation_share=0.0), limits=LIMITS, seed=0)
+    square = results[0]
+    assert not square.kept and square.reason == "no verified correct solution"
+    assert [s.origin for s in square.solutions if s.kind == "correct"] == ["teacher"]
+    assert "reference_used" not in stats.counts and stats.counts["correct_dropped"] == 1
+
+
+def test_teacher_sees_the_question_text_the_student_prompt_leaves_out() -> None:
+    teacher = FakeGenerator(_teacher_reply)
+    hidden = SQUARE.model_copy(update={"question": "Square x; keep == 0 means mask everything."})
+    teach_stage([hidden], teacher, Teach(faulty=False, mutation_share=0.0), limits=LIMITS, seed=0)
+    assert "keep == 0 means mask everything" in prompt_text(teacher.requests[0])
+    assert "def square(x: int) -> int:" in prompt_text(teacher.requests[0])

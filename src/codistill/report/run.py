@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,12 @@ def build_report(root: str | Path) -> Path:
     cycles = by_cycle(manifest)
     figs = root / "report"
     sections: list[tuple[str, str]] = []
+    from codistill.report.summary import summary_lines
+
+    if result := summary_lines(root):
+        sections.append(("Result", "<ul>" + "".join(
+            f"<li{' class=warn' if line.startswith('WARNING') else ''}>{escape(line)}</li>"
+            for line in result) + "</ul>"))
     curves = pass_curve(cycles)
     if curves:
         rows = [[bench] + [f"{100 * v:.1f}%" for _, v in pts] for bench, pts in curves.items()]

@@ -125,7 +125,8 @@ class CycleRunner:
             with self._bar(f"cycle {cycle} teach", todo) as advance, stage.appender() as out:
                 _, stats = teach_stage(pool, self.teacher, self.config.teach, limits=self.limits,
                                        seed=self.config.seed + cycle, out=out, done=done,
-                                       workers=self.config.sandbox.workers, progress=advance)
+                                       workers=self.config.sandbox.workers, progress=advance,
+                                       fallback_to_reference=self.config.teach.reference_fallback)
             self._finish(stage, started, counts=stats.counts, fault_types=stats.fault_types,
                          teacher_tokens=stats.teacher_tokens)
         return stage, stage.records(Taught)
@@ -292,13 +293,27 @@ class CycleRunner:
             student_spec, student_path = str(model_dir), model_dir
             exam_stage, answers = self.examine(cycle, pool, student_spec, train_stage)
             self.train_scorer(cycle, pool, answers, exam_stage)
-            cur_stage, pool = self.curriculum(cycle, pool, answers, student_spec, exam_stage)
+            cur_stage, new = self.curriculum(cycle, pool, answers, student_spec, exam_stage)
+            known = {p.id for p in pool}
+            pool = (pool + [p for p in new if p.id not in known]) if cfg.curriculum.grow_pool else new
             upstream = self.evaluate(cycle, student_spec, cur_stage)
         self._report()
         stats = self.cache.stats()
         self.console.print(f"request cache: {stats['hits']} hits, {stats['misses']} misses "
                            f"({self.cache.path})")
+        self._summary()
         return self.store.stages()
+
+    def _summary(self) -> None:
+        """The run's result where the user looks: before/after, paired statistics, whose data."""
+        from codistill.report.summary import summary_lines
+
+        lines = summary_lines(self.store.root)
+        if lines:
+            self.console.print("[bold]result[/]", highlight=False)
+        for line in lines:
+            style = "yellow" if line.startswith("WARNING") else "default"
+            self.console.print(f"  {line}", style=style, highlight=False, soft_wrap=True)
 
     def _report(self) -> None:
         try:

@@ -9,6 +9,7 @@ Python, AST mutations of the verified correct solution add more verified-faulty 
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import random
 import time
@@ -20,7 +21,13 @@ from codistill.extract import assemble_program, extract_code
 from codistill.faults import FAULT_DESCRIPTIONS, FAULT_TYPES, mutants
 from codistill.jsonl import Appender
 from codistill.models.base import Generation, Generator, Request, Sampling
-from codistill.prompting import TEST_CONVENTIONS, language_vars, render, solve_prompt, solve_request
+from codistill.prompting import (
+    TEST_CONVENTIONS,
+    language_vars,
+    render,
+    solve_prompt,
+    teacher_prompt,
+)
 from codistill.records import Problem, Solution, Taught
 from codistill.sandbox import Limits, Program, Status, Verdict, run_all
 
@@ -57,6 +64,15 @@ def fault_for(problem: Problem, seed: int) -> str:
     return FAULT_TYPES[int(stable_fraction(seed, "fault", problem.id) * len(FAULT_TYPES))]
 
 
+def same_code(a: str, b: str) -> bool:
+    """True when two Python sources parse to the same tree (comments, spacing and docstring
+    layout aside); other languages compare with whitespace removed."""
+    try:
+        return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
+    except SyntaxError:
+        return "".join(a.split()) == "".join(b.split())
+
+
 def _program(problem: Problem, source: str, tag: str) -> Program:
     return Program(language=problem.language, source=source, tests=problem.tests,
                    entry_point=problem.entry_point, id=f"{problem.id}#{tag}")
@@ -64,8 +80,9 @@ def _program(problem: Problem, source: str, tag: str) -> Program:
 
 def _sampling(settings: Teach, seed: int) -> Sampling:
     g = settings.generation
+    # Greedy answers do not depend on the seed: a fixed one lets later cycles reuse the cache.
     return Sampling(temperature=g.temperature, top_p=g.top_p, max_new_tokens=g.max_new_tokens,
-                    seed=seed)
+                    seed=seed if g.temperature > 0 else 0)
 
 
 def _tokens(gen: Generation) -> int:
@@ -76,7 +93,7 @@ class Teacher:
     """Runs stage I on batches of questions with one teacher model and one sandbox setup."""
 
     def __init__(self, teacher: Generator, settings: Teach, *, limits: Limits, seed: int,
-                 workers: int | None = None, fallback_to_reference: bool = True) -> None:
+                 workers: int | None = None, fallback_to_reference: bool = False) -> None:
         self.teacher = teacher
         self.settings = settings
         self.limits = limits
@@ -84,6 +101,7 @@ class Teacher:
         self.workers = workers
         self.fallback_to_reference = fallback_to_reference
         self.stats = TeachStats()
+        self.replaced: dict[str, Solution] = {}  # teacher attempts a reference stood in for
 
     def _generate(self, requests: list[Request]) -> list[Generation]:
         if not requests:
@@ -113,7 +131,8 @@ class Teacher:
 
     def correct(self, problems: list[Problem]) -> dict[str, Solution]:
         """One verified-or-rejected correct solution per question (reference as fallback)."""
-        gens = self._generate([solve_request(p) for p in problems])
+        # The teacher sees the whole question; the student is trained on the evaluation's format.
+        gens = self._generate([Request.user(teacher_prompt(p)) for p in problems])
         programs, solutions = [], {}
         for p, gen in zip(problems, gens, strict=True):
             code = extract_code(gen.text, p.language, prompt=p.prompt, entry_point=p.entry_point)
@@ -138,6 +157,8 @@ class Teacher:
         for p, verdict in zip(todo, self._run(programs), strict=True):
             if verdict.passed:
                 self.stats.add("reference_used")
+                # The teacher's own attempt stays in the record, after the reference that replaced it.
+                self.replaced[p.id] = solutions[p.id]
                 solutions[p.id] = Solution(problem_id=p.id, kind="correct", code=p.reference or "",
                                            origin="reference", status=verdict.status.value,
                                            kept=True)
@@ -146,10 +167,10 @@ class Teacher:
         """Teacher-written faulty solutions, kept only when the sandbox shows a real fault."""
         todo = [p for p in problems if correct[p.id].kept]
         faults = [fault_for(p, self.seed) for p in todo]
+        # The correct code is not shown: a small teacher shown it mostly hands it back unchanged.
         requests = [Request.user(render(
-            "faulty", task=solve_prompt(p), correct=correct[p.id].code,
-            fault_description=FAULT_DESCRIPTIONS[f], **language_vars(p.language)))
-            for p, f in zip(todo, faults, strict=True)]
+            "faulty", task=teacher_prompt(p), fault_description=FAULT_DESCRIPTIONS[f],
+            **language_vars(p.language))) for p, f in zip(todo, faults, strict=True)]
         out = []
         for p, fault, gen in zip(todo, faults, self._generate(requests), strict=True):
             code = extract_code(gen.text, p.language, prompt=p.prompt, entry_point=p.entry_point)
@@ -185,14 +206,24 @@ class Teacher:
                 sol.reason = f"{verdict.status.value}: {verdict.message}"[:300]
         return [sol for _, sol, _ in items]
 
+    @staticmethod
+    def _mark_copies(faulty: list[Solution], correct: dict[str, Solution]) -> None:
+        """A 'faulty' answer that is the correct one again is a failed attempt, whatever it runs as."""
+        for sol in faulty:
+            if sol.origin == "teacher" and same_code(sol.code, correct[sol.problem_id].code):
+                sol.kept, sol.reason = False, "copy of the correct solution"
+
     def teach(self, problems: list[Problem], splits: dict[str, str]) -> list[Taught]:
         """Stage I for one batch of questions."""
         start = time.perf_counter()
         problems = self.write_tests(problems)
         correct = self.correct(problems)
         faulty = self.faulty(problems, correct) if self.settings.faulty else []
+        self._mark_copies(faulty, correct)
         faulty += self.mutated(problems, correct)
-        by_problem: dict[str, list[Solution]] = {p.id: [correct[p.id]] for p in problems}
+        by_problem: dict[str, list[Solution]] = {
+            p.id: [correct[p.id]] + ([self.replaced[p.id]] if p.id in self.replaced else [])
+            for p in problems}
         for sol in faulty:
             by_problem[sol.problem_id].append(sol)
         results = []
@@ -214,7 +245,7 @@ class Teacher:
         self.stats.add("questions")
         self.stats.add("questions_kept" if taught.kept else "questions_dropped")
         for sol in taught.solutions:
-            label = "correct" if sol.kind == "correct" else (
+            label = ("reference" if sol.origin == "reference" else "correct") if sol.kind == "correct" else (
                 "mutant" if sol.origin.startswith("mutation") else "faulty")
             self.stats.add(f"{label}_{'kept' if sol.kept else 'dropped'}")
             if sol.kind == "faulty" and sol.kept and sol.fault_type:
@@ -226,13 +257,14 @@ def teach_stage(problems: Sequence[Problem], teacher: Generator, settings: Teach
                 limits: Limits, seed: int, out: Appender | None = None,
                 done: set[str] | frozenset[str] = frozenset(), workers: int | None = None,
                 batch_size: int = 32, progress: Callable[[int], None] | None = None,
-                ) -> tuple[list[Taught], TeachStats]:
+                fallback_to_reference: bool = False) -> tuple[list[Taught], TeachStats]:
     """Stage I over all questions, in batches; each finished question is appended to `out`.
 
     Questions whose id is in `done` were finished by an earlier, interrupted run and are skipped.
     """
     splits = assign_splits(problems, settings.sft_share, seed)
-    worker = Teacher(teacher, settings, limits=limits, seed=seed, workers=workers)
+    worker = Teacher(teacher, settings, limits=limits, seed=seed, workers=workers,
+                     fallback_to_reference=fallback_to_reference)
     todo = [p for p in problems if p.id not in done]
     # Shuffle once (seeded) so every batch mixes topics and lengths: batches stay evenly paced.
     random.Random(seed).shuffle(todo)

@@ -1,0 +1,169 @@
+"""The gain benchmark: does distillation make the embedded student better on all of HumanEval?
+
+    python bench/gain.py data --slots 2000          # grow verified teacher questions (resumable)
+    python bench/gain.py train --seed 0             # train the student on them, evaluate, compare
+    python bench/gain.py report                     # print the figures of everything finished
+
+Everything lands in --out (default runs/gain) and every model call goes through the request
+cache, so a killed phase resumes where it stopped and a rerun costs nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from codistill.config import RunConfig, Teach
+from codistill.jsonl import Appender, iter_json
+from codistill.models.base import Sampling
+from codistill.records import Taught
+from codistill.roles import open_cache, role_generator
+from codistill.sandbox import Limits
+from codistill.stages.questions import grow_questions, screened
+from codistill.stages.teach import stable_fraction, teach_stage
+
+console = Console(stderr=True)
+DTYPE = "bfloat16"  # fixed: bf16 changes some greedy outputs, so compared runs share one dtype
+WRITER = Sampling(temperature=0.8, top_p=0.95, max_new_tokens=384, stop=("\n```",), seed=0)
+SOLVER = Teach.model_validate({"generation": {"temperature": 0.0, "max_new_tokens": 384},
+                               "faulty": False, "mutation_share": 0.0})
+
+
+def _config(args: argparse.Namespace) -> RunConfig:
+    return RunConfig.model_validate({"name": "gain", "seed": args.seed,
+                                     "models": {"dtype": DTYPE, "batch_size": 16}})
+
+
+def _rows(path: Path) -> list[dict]:
+    return [row for _, row in iter_json(path, skip_bad=True)] if path.is_file() else []
+
+
+def is_dev(problem_id: str) -> bool:
+    """A fixed tenth of the verified questions is held out as the dev set (never trained on)."""
+    return stable_fraction("dev", problem_id) < 0.1
+
+
+def phase_data(args: argparse.Namespace) -> None:
+    """Write, screen and independently solve questions, a chunk of slots at a time."""
+    from codistill.evaluate.decontam import Decontaminator
+
+    out = Path(args.out)
+    cfg = _config(args)
+    cache = open_cache(cfg)
+    teacher = role_generator("embedded:teacher", cfg, cache)
+    limits = Limits(timeout_s=10)
+    decontam = Decontaminator()
+    q_path, t_path = out / "questions.jsonl", out / "taught.jsonl"
+    started = time.perf_counter()
+    for end in range(args.chunk, args.slots + args.chunk, args.chunk):
+        end = min(end, args.slots)
+        with Appender(q_path) as q_out:
+            stats = grow_questions(teacher, end, seed=args.data_seed, sampling=WRITER, limits=limits,
+                                   out=q_out, previous=_rows(q_path), decontaminator=decontam,
+                                   batch_size=32)
+        todo = screened(_rows(q_path))
+        done = {row["problem"]["id"] for row in _rows(t_path)}
+        with Appender(t_path) as t_out:
+            teach_stage([p for p in todo if p.id not in done], teacher, SOLVER, limits=limits,
+                        seed=args.data_seed, out=t_out, batch_size=32, fallback_to_reference=False)
+        taught = [Taught.model_validate(r) for r in _rows(t_path)]
+        kept = sum(t.kept for t in taught)
+        console.print(f"slots {end}/{args.slots}: screened {len(todo)}, solved independently "
+                      f"{kept}/{len(taught)}; {stats.counts}; {time.perf_counter() - started:.0f}s",
+                      highlight=False)
+
+
+def _verified(out: Path) -> tuple[list[Taught], list[Taught]]:
+    """Kept questions from the data phase, split into (train, dev), each in slot order."""
+    kept = [t for t in (Taught.model_validate(r) for r in _rows(out / "taught.jsonl")) if t.kept]
+    return [t for t in kept if not is_dev(t.problem.id)], [t for t in kept if is_dev(t.problem.id)]
+
+
+def _evaluate(cfg: RunConfig, cache, spec: str, out_dir: Path, dev: list) -> dict[str, object]:
+    """Greedy pass@1 of one model on all of HumanEval and on the dev questions."""
+    from codistill.evaluate import evaluate_model
+
+    model = role_generator(spec, cfg, cache)
+    results = {}
+    for name, bench in (("humaneval", "humaneval"), ("dev", [t.problem for t in dev])):
+        started = time.perf_counter()
+        results[name] = evaluate_model(model, bench, out_dir=out_dir / name, n=1, max_new_tokens=512,
+                                       limits=Limits(timeout_s=10), cache=cache, progress=False)
+        console.print(f"  {spec[-40:]} {name}: pass@1 {results[name].pass_at_k.get('pass@1', 0):.3f}"
+                      f" ({time.perf_counter() - started:.0f}s)", highlight=False)
+    model.close()
+    return results
+
+
+def phase_train(args: argparse.Namespace) -> None:
+    """Train the student on the verified teacher rows, evaluate before and after, compare."""
+    from codistill.config import SFT
+    from codistill.evaluate.compare import compare_results
+    from codistill.roles import trainable_path
+    from codistill.train import sft_rows, train_sft
+
+    out = Path(args.out)
+    cfg = _config(args)
+    cache = open_cache(cfg)
+    train, dev = _verified(out)
+    train = train[: args.rows] if args.rows else train
+    tag = f"{args.arm}-rows{len(train)}-lr{args.lr:g}-ep{args.epochs:g}-seed{args.seed}"
+    console.print(f"[bold]{tag}[/]: {len(train)} training rows, {len(dev)} dev questions", highlight=False)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    base = _evaluate(cfg, cache, "embedded:student", out / "eval" / "base", dev)
+    timings["eval_base"] = time.perf_counter() - started
+    rows = sft_rows((t.problem, t.correct().code) for t in train)
+    settings = SFT(lr=args.lr, epochs=args.epochs, batch_size=args.batch, grad_accum=args.accum,
+                   max_length=768)
+    started = time.perf_counter()
+    result = train_sft(trainable_path("embedded:student"), rows, out / "train" / tag, settings,
+                       seed=args.seed, device="cpu", progress=False)
+    timings["train"] = time.perf_counter() - started
+    started = time.perf_counter()
+    after = _evaluate(cfg, cache, str(result.model_dir), out / "eval" / tag, dev)
+    timings["eval_after"] = time.perf_counter() - started
+    summary = {"tag": tag, "rows": len(train), "dev_questions": len(dev), "steps": result.steps,
+               "train_loss": result.train_loss, "seconds": {k: round(v) for k, v in timings.items()}}
+    for name in ("humaneval", "dev"):
+        c = compare_results(base[name], after[name])
+        summary[name] = {"before": c.pass1_a, "after": c.pass1_b, "p": c.wilcoxon_p,
+                         "ci": [c.ci_low, c.ci_high], "won": c.wins, "lost": c.losses,
+                         "tasks": c.tasks}
+    (out / "results").mkdir(exist_ok=True)
+    (out / "results" / f"{tag}.json").write_text(json.dumps(summary, indent=1))
+    h = summary["humaneval"]
+    console.print(f"[bold]{tag}[/]: HumanEval pass@1 {h['before']:.3f} -> {h['after']:.3f} "
+                  f"(won {h['won']}, lost {h['lost']}, Wilcoxon p {h['p']}, 95% CI "
+                  f"[{h['ci'][0]:+.3f}, {h['ci'][1]:+.3f}]); dev {summary['dev']['before']:.3f} -> "
+                  f"{summary['dev']['after']:.3f}", highlight=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one phase of the gain benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("phase", choices=["data", "train"])
+    parser.add_argument("--out", default="runs/gain")
+    parser.add_argument("--slots", type=int, default=2000)
+    parser.add_argument("--chunk", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data-seed", type=int, default=0)
+    parser.add_argument("--arm", default="sft", choices=["sft"])
+    parser.add_argument("--rows", type=int, default=0, help="train on the first N rows (0 = all)")
+    parser.add_argument("--lr", type=float, default=2e-5)
+    parser.add_argument("--epochs", type=float, default=3.0)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--accum", type=int, default=1)
+    args = parser.parse_args(argv)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    {"data": phase_data, "train": phase_train}[args.phase](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
