@@ -103,3 +103,29 @@ def test_assembled_answer_runs_without_its_own_demo_code() -> None:
     assert "== 5" not in source
     assert execute(Program(language="python", source=source, tests=p.tests,
                            entry_point=p.entry_point), Limits(timeout_s=5)).passed
+
+
+def test_printed_expectations_and_test_drivers() -> None:
+    reply = '''```python
+def double_all(xs: list[int]) -> list[int]:
+    """Return a new list with every number doubled; an empty list stays empty."""
+    return [2 * x for x in xs]
+
+def check_double_all():
+    assert double_all([]) == []
+
+print(double_all([1, 2]))  # Should return [2, 4]
+print(double_all([0]))  # Expected output: [0]
+check_double_all()
+```'''
+    p = stub_to_problem(reply, "s")  # check_double_all is a test driver, not a helper
+    assert p.entry_point == "double_all"
+    assert "candidate([1, 2]) == [2, 4]" in p.tests and "candidate([0]) == [0]" in p.tests
+    assert "candidate([]) == []" in p.tests
+    assert "\ncheck_double_all()" not in p.meta["writer_code"]  # defined, never called
+
+
+def test_a_reply_cut_off_mid_line_keeps_what_parses() -> None:
+    reply = REPLY.split("# Test cases")[0] + 'print(count_evens("unterminated'
+    p = stub_to_problem(reply, "s")
+    assert "unterminated" not in p.meta["writer_code"] and p.tests.count("assert") == 2

@@ -61,16 +61,24 @@ def test_questions_are_screened_then_solved_independently(tmp_path: Path) -> Non
         stats = grow_questions(writer, 5, seed=0, sampling=SAMPLING, limits=LIMITS, out=sink,
                                decontaminator=Decontaminator(problems=bench), batch_size=2)
     status = {r["slot_id"]: r["status"] for r in _rows(out)}
-    assert status == {"synth-0-0": "screened", "synth-0-1": "writer_fails_own_examples",
+    assert status == {"synth-0-0": "screened", "synth-0-1": "screened",
                       "synth-0-2": "duplicate", "synth-0-3": "no_code_block",
                       "synth-0-4": "benchmark_overlap"}
-    assert stats.counts["screened"] == 1
+    assert stats.counts["screened"] == 2
+    # The writer's own function is run too; its verdict is recorded, not required.
+    writer_passes = {r["slot_id"]: r["problem"]["meta"]["writer_passes"] for r in _rows(out)
+                     if r["status"] == "screened"}
+    assert writer_passes == {"synth-0-0": True, "synth-0-1": False}
     # The teach stage asks again, showing only the signature and docstring, and keeps the
     # question only when that independent answer passes the writer's examples too.
     todo = screened(_rows(out))
-    solver = FakeGenerator({"sum_squares": "```python\ndef sum_squares(xs):\n    return sum(x*x for x in xs)\n```"})
+    solver = FakeGenerator({
+        "sum_squares": "```python\ndef sum_squares(xs):\n    return sum(x*x for x in xs)\n```",
+        "sum_sq2": "```python\ndef sum_sq2(xs):\n    return sum(x*x for x in xs)\n```"})
     taught, _ = teach_stage(todo, solver, Teach(faulty=False, mutation_share=0.0), limits=LIMITS, seed=0)
     assert taught[0].kept and taught[0].correct().origin == "teacher"
+    # sum_sq2's examples contradict a correct answer: no independent agreement, not kept.
+    assert not taught[1].kept
     asked = prompt_text(solver.requests[0])
     assert "def sum_squares(xs: list[int]) -> int:" in asked and "return sum" not in asked
 

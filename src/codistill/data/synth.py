@@ -73,17 +73,17 @@ class StubError(ValueError):
     """A teacher reply that cannot be used as a question; the message says why."""
 
 
-def _parse(code: str) -> ast.Module:
-    for suffix in ("", "\n    pass\n"):
-        try:
-            return ast.parse(code.rstrip() + suffix)
-        except SyntaxError:
-            continue
-    # A reply cut off mid-line: the longest prefix that parses.
+def _parse(code: str) -> tuple[str, ast.Module]:
+    """The code (cut to its longest parseable prefix when the reply was cut off) and its tree."""
+    try:
+        return code, ast.parse(code)
+    except SyntaxError:
+        pass
     lines = code.splitlines()
     for end in range(len(lines) - 1, 0, -1):
+        prefix = "\n".join(lines[:end]) + "\n"
         try:
-            return ast.parse("\n".join(lines[:end]))
+            return prefix, ast.parse(prefix)
         except SyntaxError:
             continue
     raise StubError("unparseable")
@@ -132,7 +132,22 @@ def harvest_examples(code: str, tree: ast.Module) -> list[tuple[str, str]]:
     comments = "\n".join(re.sub(r"^\s*#\s?", "", line) for line in code.splitlines()
                          if line.lstrip().startswith("#"))
     pairs += _doctest_pairs(comments)
+    for match in _PRINTED.finditer(code):  # print(f(x))  # Should return 3
+        if pair := _pair(match.group("call"), match.group("want")):
+            pairs.append(pair)
     return list(dict.fromkeys(pairs))
+
+
+_PRINTED = re.compile(r"^print\((?P<call>\w+\(.*\))\)\s*#\s*(?:should (?:return|be|print)|"
+                      r"expected(?: output)?|output|returns?|->|=>)\s*:?\s*(?P<want>.+?)\s*$",
+                      re.MULTILINE | re.IGNORECASE)
+
+
+def _helpers(node: ast.FunctionDef, funcs: dict[str, ast.FunctionDef]) -> list[str]:
+    """Other functions of the reply that the entry function calls (test drivers are not)."""
+    called = {n.func.id for n in ast.walk(node)
+              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    return [name for name in funcs if name != node.name and name in called]
 
 
 def _called(call: str) -> str:
@@ -150,7 +165,7 @@ def stub_to_problem(text: str, problem_id: str, *, min_examples: int = 2) -> Pro
     code = blocks[0][1]
     if FORBIDDEN_IMPORTS.search(code):
         raise StubError("system_import")
-    tree = _parse(code)
+    code, tree = _parse(code)
     funcs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
     examples = [(c, w) for c, w in harvest_examples(code, tree) if _called(c) in funcs]
     if not examples:
@@ -159,9 +174,9 @@ def stub_to_problem(text: str, problem_id: str, *, min_examples: int = 2) -> Pro
     examples = [(c, w) for c, w in examples if _called(c) == name][:8]
     if len(examples) < min_examples:
         raise StubError("too_few_examples")
-    if len([f for f in funcs if f not in ("check", "main") and not f.startswith("test")]) > 1:
-        raise StubError("helper_functions")  # the prompt would have to show them
     node = funcs[name]
+    if _helpers(node, funcs):
+        raise StubError("helper_functions")  # the prompt would have to show them
     doc = ast.get_docstring(node) or ""
     description = doc.split(">>>")[0].strip()
     if len(description) < 20:

@@ -2,11 +2,12 @@
 
 For every slot the teacher writes a complete function with examples (codistill.data.synth). The
 examples become tests. A question is screened before any solving tokens are spent on it: it must
-parse, be new (no repeated name or description), not overlap a benchmark (5-gram Jaccard), and
-the writer's own function must pass the examples. The teach stage then asks the teacher again,
-in a fresh request that shows only the signature and docstring, and keeps the question only if
-that independent answer passes too: tests, the writer's function and the answer agree by
-execution, rather than one solution checking its own tests.
+parse, state at least two examples, be new (no repeated name or description) and not overlap a
+benchmark (5-gram Jaccard). The writer's own function is run on the examples and its verdict
+recorded. The teach stage then asks the teacher again, in a fresh request that shows only the
+signature and docstring, and keeps the question only if that independent answer passes the
+examples: the examples and an answer written without them in view agree by execution, rather
+than one solution checking its own tests.
 
 Every slot's outcome is appended to a JSONL file as it is decided, so a killed run resumes.
 """
@@ -102,8 +103,11 @@ def grow_questions(teacher: Generator, count: int, *, seed: int, sampling: Sampl
                             entry_point=p.entry_point, id=p.id) for _, p in candidates]
         verdicts = run_all(programs, limits, workers=workers) if programs else []
         for (row, problem), verdict in zip(candidates, verdicts, strict=True):
+            # The writer's own function is a third opinion, recorded but not required: its
+            # examples are often right where its body is not, and the independent answer decides.
+            problem.meta["writer_passes"] = verdict.passed
             row["problem"] = problem.model_dump()
-            row["status"] = "screened" if verdict.passed else "writer_fails_own_examples"
+            row["status"] = "screened"
             if not verdict.passed:
                 row["message"] = verdict.message[:200]
         for row in rows:
