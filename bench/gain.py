@@ -100,12 +100,56 @@ def _evaluate(cfg: RunConfig, cache, spec: str, out_dir: Path, dev: list) -> dic
     return results
 
 
+def _rows_for(arm: str, train: list[Taught], cfg: RunConfig, cache, out: Path,
+              ) -> tuple[list[dict], list[dict]]:
+    """(SFT rows, DPO rows) of one arm; every arm trains on the same questions.
+
+    sft: the teacher's verified answers. sft+dpo: those, then DPO on (teacher's answer, the
+    question writer's own function where it fails the examples: a real teacher mistake).
+    control: the student's own passing answers to the same questions (self-distillation), so a
+    gain that also shows here is a format effect, not the teacher's knowledge.
+    """
+    from codistill.extract import extract_code
+    from codistill.train import dpo_rows, sft_rows
+
+    if arm == "control":
+        from codistill.evaluate import evaluate_model
+
+        student = role_generator("embedded:student", cfg, cache)
+        result = evaluate_model(student, [t.problem for t in train], out_dir=out / "eval" / "control-own",
+                                n=1, max_new_tokens=512, limits=Limits(timeout_s=10), cache=cache,
+                                progress=False)
+        student.close()
+        from codistill.evaluate.runner import read_scored
+
+        scored = read_scored(out / "eval" / "control-own" / "samples.jsonl")
+        by_id = {t.problem.id: t.problem for t in train}
+        own = [(by_id[tid], extract_code(s.raw, "python", prompt=by_id[tid].prompt,
+                                         entry_point=by_id[tid].entry_point))
+               for (tid, _), s in scored.items() if s.passed and tid in by_id]
+        console.print(f"  control: the student passes {len(own)}/{len(train)} of the questions "
+                      f"itself (pass@1 {result.pass_at_k.get('pass@1', 0):.3f})", highlight=False)
+        return sft_rows(own), []
+    sft = sft_rows((t.problem, t.correct().code) for t in train)
+    if arm == "sft":
+        return sft, []
+    pairs = [(t.problem, t.correct().code, t.problem.meta["writer_code"]) for t in train
+             if t.problem.meta.get("writer_passes") is False and t.problem.meta.get("writer_code")]
+    return sft, dpo_rows(pairs)
+
+
+def _tokens(rows: list[dict]) -> int:
+    """Rough training tokens of SFT rows (characters / 3.5), to match arms on tokens seen."""
+    return int(sum(len(m["content"]) for r in rows for col in ("prompt", "completion")
+                   for m in r[col]) / 3.5)
+
+
 def phase_train(args: argparse.Namespace) -> None:
-    """Train the student on the verified teacher rows, evaluate before and after, compare."""
-    from codistill.config import SFT
+    """Train the student on one arm's rows, evaluate before and after, compare (paired)."""
+    from codistill.config import DPO, SFT
     from codistill.evaluate.compare import compare_results
     from codistill.roles import trainable_path
-    from codistill.train import sft_rows, train_sft
+    from codistill.train import sft_rows, train_dpo, train_sft
 
     out = Path(args.out)
     cfg = _config(args)
@@ -113,23 +157,40 @@ def phase_train(args: argparse.Namespace) -> None:
     train, dev = _verified(out)
     train = train[: args.rows] if args.rows else train
     tag = f"{args.arm}-rows{len(train)}-lr{args.lr:g}-ep{args.epochs:g}-seed{args.seed}"
-    console.print(f"[bold]{tag}[/]: {len(train)} training rows, {len(dev)} dev questions", highlight=False)
+    console.print(f"[bold]{tag}[/]: {len(train)} training questions, {len(dev)} dev questions",
+                  highlight=False)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     base = _evaluate(cfg, cache, "embedded:student", out / "eval" / "base", dev)
     timings["eval_base"] = time.perf_counter() - started
-    rows = sft_rows((t.problem, t.correct().code) for t in train)
-    settings = SFT(lr=args.lr, epochs=args.epochs, batch_size=args.batch, grad_accum=args.accum,
+    started = time.perf_counter()
+    sft, dpo = _rows_for(args.arm, train, cfg, cache, out)
+    timings["rows"] = time.perf_counter() - started
+    epochs = args.epochs
+    if args.arm == "control" and sft:  # the same number of training tokens as the teacher's rows
+        teacher_tokens = _tokens(sft_rows((t.problem, t.correct().code) for t in train))
+        epochs = args.epochs * teacher_tokens / max(_tokens(sft), 1)
+    settings = SFT(lr=args.lr, epochs=epochs, batch_size=args.batch, grad_accum=args.accum,
                    max_length=768)
     started = time.perf_counter()
-    result = train_sft(trainable_path("embedded:student"), rows, out / "train" / tag, settings,
-                       seed=args.seed, device="cpu", progress=False)
+    result = train_sft(trainable_path("embedded:student"), sft, out / "train" / tag / "sft",
+                       settings, seed=args.seed, device="cpu", progress=False)
+    model_dir, steps = result.model_dir, {"sft": result.steps}
+    tokens_per_s = result.metrics.get("train_samples_per_second", 0) * _tokens(sft) / max(len(sft), 1)
+    if dpo:
+        d = train_dpo(model_dir, dpo, out / "train" / tag / "dpo",
+                      DPO(lr=args.dpo_lr, beta=0.1, epochs=1, batch_size=2, grad_accum=2,
+                          max_length=768), seed=args.seed, device="cpu", progress=False)
+        model_dir, steps["dpo"] = d.model_dir, d.steps
     timings["train"] = time.perf_counter() - started
     started = time.perf_counter()
-    after = _evaluate(cfg, cache, str(result.model_dir), out / "eval" / tag, dev)
+    after = _evaluate(cfg, cache, str(model_dir), out / "eval" / tag, dev)
     timings["eval_after"] = time.perf_counter() - started
-    summary = {"tag": tag, "rows": len(train), "dev_questions": len(dev), "steps": result.steps,
-               "train_loss": result.train_loss, "seconds": {k: round(v) for k, v in timings.items()}}
+    summary = {"tag": tag, "arm": args.arm, "questions": len(train), "sft_rows": len(sft),
+               "dpo_rows": len(dpo), "epochs": epochs, "lr": args.lr, "seed": args.seed,
+               "dev_questions": len(dev), "steps": steps, "sft_loss": result.train_loss,
+               "sft_tokens_per_s": round(tokens_per_s, 1),
+               "seconds": {k: round(v) for k, v in timings.items()}}
     for name in ("humaneval", "dev"):
         c = compare_results(base[name], after[name])
         summary[name] = {"before": c.pass1_a, "after": c.pass1_b, "p": c.wilcoxon_p,
@@ -141,7 +202,7 @@ def phase_train(args: argparse.Namespace) -> None:
     console.print(f"[bold]{tag}[/]: HumanEval pass@1 {h['before']:.3f} -> {h['after']:.3f} "
                   f"(won {h['won']}, lost {h['lost']}, Wilcoxon p {h['p']}, 95% CI "
                   f"[{h['ci'][0]:+.3f}, {h['ci'][1]:+.3f}]); dev {summary['dev']['before']:.3f} -> "
-                  f"{summary['dev']['after']:.3f}", highlight=False)
+                  f"{summary['dev']['after']:.3f}; {timings}", highlight=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-seed", type=int, default=0)
-    parser.add_argument("--arm", default="sft", choices=["sft"])
+    parser.add_argument("--arm", default="sft", choices=["sft", "sft+dpo", "control"])
+    parser.add_argument("--dpo-lr", type=float, default=5e-7)
     parser.add_argument("--rows", type=int, default=0, help="train on the first N rows (0 = all)")
     parser.add_argument("--lr", type=float, default=2e-5)
     parser.add_argument("--epochs", type=float, default=3.0)

@@ -41,12 +41,21 @@ class Models(Section):
     concurrency: int = Field(8, ge=1, description="parallel requests to an HTTP endpoint")
 
 
+class Generation(Section):
+    """Decoding parameters for one role."""
+
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 = greedy")
+    top_p: float = Field(1.0, gt=0.0, le=1.0, description="nucleus sampling mass")
+    max_new_tokens: int = Field(768, ge=16, le=32768, description="completion length cap")
+
+
 class Data(Section):
     """Where the seed questions come from."""
 
     seeds: list[str] = Field(
         default_factory=lambda: ["bank"],
-        description="'bank' (packaged seed bank), JSONL paths of problems, or instruction sets",
+        description="'bank' (packaged seed bank), 'synth' (questions the teacher writes, see "
+        "synth_questions), JSONL paths of problems, or instruction sets",
     )
     languages: list[str] = Field(
         default_factory=lambda: ["python"], description=f"seed languages, from {LANGUAGES}"
@@ -55,6 +64,24 @@ class Data(Section):
         None, ge=1, description="sample at most this many seeds per language (seeded)"
     )
     skip_bad_records: bool = Field(False, description="skip malformed input lines, with a count")
+    synth_questions: int = Field(
+        0, ge=0, description="with 'synth' in seeds: how many questions the teacher writes before "
+        "cycle 1 (Python functions with examples; kept only when an independent teacher answer "
+        "passes the examples)"
+    )
+    synth_generation: Generation = Field(
+        default_factory=lambda: Generation(temperature=0.8, top_p=0.95, max_new_tokens=384),
+        description="decoding of the question writer (sampled, for variety)"
+    )
+
+    @model_validator(mode="after")
+    def _synth(self) -> Data:
+        if "synth" in self.seeds and not self.synth_questions:
+            raise ValueError("seeds include 'synth' but synth_questions is 0: set "
+                             "data.synth_questions to how many questions the teacher should write")
+        if "synth" in self.seeds and "python" not in self.languages:
+            raise ValueError("'synth' writes Python questions: add python to data.languages")
+        return self
 
     @field_validator("languages")
     @classmethod
@@ -63,14 +90,6 @@ class Data(Section):
         if unknown:
             raise ValueError(f"unknown language(s) {unknown}; allowed: {list(LANGUAGES)}")
         return value
-
-
-class Generation(Section):
-    """Decoding parameters for one role."""
-
-    temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 = greedy")
-    top_p: float = Field(1.0, gt=0.0, le=1.0, description="nucleus sampling mass")
-    max_new_tokens: int = Field(768, ge=16, le=32768, description="completion length cap")
 
 
 class Teach(Section):

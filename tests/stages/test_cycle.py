@@ -153,3 +153,35 @@ def test_two_cycles_end_to_end_then_resume(run_config, tmp_path: Path) -> None:
     # A changed setting that earlier stages depend on is refused without --force.
     with pytest.raises(StaleStageError, match="teach.mutation_share"):
         run_cycles(run_config("teach.mutation_share=0.0"))
+
+
+SYNTH = '''```python
+def quadruple(x: int) -> int:
+    """Return four times the number x; zero stays zero."""
+    return 4 * x
+
+assert quadruple(2) == 8
+assert quadruple(0) == 0
+```'''
+
+
+def test_teacher_written_questions_join_the_pool(run_config, tmp_path: Path) -> None:
+    script = json.loads((tmp_path / "teacher.json").read_text())
+    script["rules"][:0] = [
+        {"match": "programming exercise about", "reply": SYNTH},
+        {"match": "def quadruple(", "reply": "```python\ndef quadruple(x):\n    return x * 4\n```"}]
+    (tmp_path / "teacher.json").write_text(json.dumps(script))
+    seeds = tmp_path / "seeds.jsonl"
+    stages = run_cycles(run_config("name=s", "cycles=1", f"data.seeds=[{seeds}, synth]",
+                                   "data.synth_questions=3", "examine.scorer=judge"))
+    counts = stages["cycle-0/questions"]["stats"]["counts"]
+    assert counts == {"screened": 1, "duplicate": 2}  # the scripted writer repeats itself
+    teach = stages["cycle-1/teach"]["stats"]["counts"]
+    assert teach["questions"] == 5 and teach["questions_kept"] == 5
+    taught = [json.loads(line) for line in (tmp_path / "runs" / "s" / "cycle-1" / "teach.jsonl")
+              .read_text().splitlines()]
+    quad = next(t for t in taught if t["problem"]["id"] == "synth-0-0")
+    assert quad["kept"] and quad["problem"]["source"] == "synth"
+    assert any(s["reason"] == "copy of the correct solution" for s in quad["solutions"])
+    with pytest.raises(ValueError, match="data.synth_questions"):
+        run_config("data.seeds=[synth]")

@@ -14,7 +14,7 @@ from typing import Any
 
 from codistill.report.html import image, page, pyplot, save, table
 
-STAGE_ORDER = ("eval", "teach", "train", "examine", "curriculum")
+STAGE_ORDER = ("questions", "eval", "teach", "train", "examine", "curriculum")
 
 
 def load_manifest(root: Path) -> dict[str, Any]:

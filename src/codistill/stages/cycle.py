@@ -111,6 +111,31 @@ class CycleRunner:
         self._finish(stage, started, pass_at_k=results, student=student_spec)
         return stage
 
+    def questions(self) -> list[Problem]:
+        """Teacher-written questions at its own level (data.seeds 'synth'), screened; resumable."""
+        from codistill.evaluate.decontam import Decontaminator
+        from codistill.models.base import Sampling
+        from codistill.stages.questions import grow_questions, screened
+
+        data = self.config.data
+        stage = self._stage("questions", 0, "models.teacher", "models.dtype", "data.synth_questions",
+                            "data.synth_generation", "seed")
+        if not stage.done:
+            started = self._clock()
+            g = data.synth_generation
+            sampling = Sampling(temperature=g.temperature, top_p=g.top_p,
+                                max_new_tokens=g.max_new_tokens, stop=("\n```",),
+                                seed=self.config.seed)
+            previous = stage.rows()
+            with self._bar("questions", data.synth_questions - len(previous)) as advance, \
+                    stage.appender() as out:
+                stats = grow_questions(self.teacher, data.synth_questions, seed=self.config.seed,
+                                       sampling=sampling, limits=self.limits, out=out,
+                                       previous=previous, decontaminator=Decontaminator(),
+                                       workers=self.config.sandbox.workers, progress=advance)
+            self._finish(stage, started, counts=stats.counts, teacher_tokens=stats.teacher_tokens)
+        return screened(stage.rows())
+
     def teach(self, cycle: int, pool: list[Problem],
               upstream: Stage | None) -> tuple[Stage, list[Taught]]:
         """Stage I: verified correct and faulty solutions for the pool."""
@@ -281,6 +306,8 @@ class CycleRunner:
         student_spec = cfg.models.student
         student_path = trainable_path(student_spec)
         pool = load_seed_pool(cfg)
+        if "synth" in cfg.data.seeds:
+            pool += self.questions()
         self.console.print(f"[bold]codistill run[/] {cfg.name}: {len(pool)} seed questions, "
                            f"{cfg.cycles} cycle(s), strategy {cfg.curriculum.strategy}")
         upstream = self.evaluate(0, student_spec, None) if cfg.eval.before else None
