@@ -18,20 +18,18 @@ from pathlib import Path
 
 from rich.console import Console
 
-from codistill.config import RunConfig, Teach
+from codistill.config import RunConfig
 from codistill.jsonl import Appender, iter_json
 from codistill.models.base import Sampling
-from codistill.records import Taught
+from codistill.records import Solution, Taught
 from codistill.roles import open_cache, role_generator
 from codistill.sandbox import Limits
-from codistill.stages.questions import grow_questions, screened
-from codistill.stages.teach import stable_fraction, teach_stage
+from codistill.stages.questions import grow_questions, verified
+from codistill.stages.teach import stable_fraction
 
 console = Console(stderr=True)
 DTYPE = "bfloat16"  # fixed: bf16 changes some greedy outputs, so compared runs share one dtype
 WRITER = Sampling(temperature=0.8, top_p=0.95, max_new_tokens=384, stop=("\n```",), seed=0)
-SOLVER = Teach.model_validate({"generation": {"temperature": 0.0, "max_new_tokens": 384},
-                               "faulty": False, "mutation_share": 0.0})
 
 
 def _config(args: argparse.Namespace) -> RunConfig:
@@ -49,7 +47,7 @@ def is_dev(problem_id: str) -> bool:
 
 
 def phase_data(args: argparse.Namespace) -> None:
-    """Write, screen and independently solve questions, a chunk of slots at a time."""
+    """Write, screen, answer and settle questions, a chunk of slots at a time (resumable)."""
     from codistill.evaluate.decontam import Decontaminator
 
     out = Path(args.out)
@@ -58,29 +56,27 @@ def phase_data(args: argparse.Namespace) -> None:
     teacher = role_generator("embedded:teacher", cfg, cache)
     limits = Limits(timeout_s=10)
     decontam = Decontaminator()
-    q_path, t_path = out / "questions.jsonl", out / "taught.jsonl"
+    q_path = out / "questions.jsonl"
     started = time.perf_counter()
     for end in range(args.chunk, args.slots + args.chunk, args.chunk):
         end = min(end, args.slots)
         with Appender(q_path) as q_out:
-            stats = grow_questions(teacher, end, seed=args.data_seed, sampling=WRITER, limits=limits,
-                                   out=q_out, previous=_rows(q_path), decontaminator=decontam,
-                                   batch_size=32)
-        todo = screened(_rows(q_path))
-        done = {row["problem"]["id"] for row in _rows(t_path)}
-        with Appender(t_path) as t_out:
-            teach_stage([p for p in todo if p.id not in done], teacher, SOLVER, limits=limits,
-                        seed=args.data_seed, out=t_out, batch_size=32, fallback_to_reference=False)
-        taught = [Taught.model_validate(r) for r in _rows(t_path)]
-        kept = sum(t.kept for t in taught)
-        console.print(f"slots {end}/{args.slots}: screened {len(todo)}, solved independently "
-                      f"{kept}/{len(taught)}; {stats.counts}; {time.perf_counter() - started:.0f}s",
+            grow_questions(teacher, end, seed=args.data_seed, sampling=WRITER, limits=limits,
+                           out=q_out, previous=_rows(q_path), decontaminator=decontam,
+                           batch_size=32)
+        rows = _rows(q_path)
+        counts: dict[str, int] = {}
+        for row in rows:
+            counts[row["status"]] = counts.get(row["status"], 0) + 1
+        console.print(f"slots {end}/{args.slots}: {counts}; {time.perf_counter() - started:.0f}s",
                       highlight=False)
 
 
 def _verified(out: Path) -> tuple[list[Taught], list[Taught]]:
     """Kept questions from the data phase, split into (train, dev), each in slot order."""
-    kept = [t for t in (Taught.model_validate(r) for r in _rows(out / "taught.jsonl")) if t.kept]
+    kept = [Taught(problem=p, split="sft", kept=True, solutions=[Solution(
+        problem_id=p.id, kind="correct", code=answer, status="passed", kept=True)])
+        for p, answer in verified(_rows(out / "questions.jsonl"))]
     return [t for t in kept if not is_dev(t.problem.id)], [t for t in kept if is_dev(t.problem.id)]
 
 
@@ -133,9 +129,22 @@ def _rows_for(arm: str, train: list[Taught], cfg: RunConfig, cache, out: Path,
     sft = sft_rows((t.problem, t.correct().code) for t in train)
     if arm == "sft":
         return sft, []
-    pairs = [(t.problem, t.correct().code, t.problem.meta["writer_code"]) for t in train
-             if t.problem.meta.get("writer_passes") is False and t.problem.meta.get("writer_code")]
+    from codistill.config import Teach
+    from codistill.stages.teach import Teacher
+
+    # Rejected side: AST mutations of the teacher's answer that really fail the settled tests.
+    teacher = Teacher(role_generator("embedded:teacher", cfg, cache),
+                      Teach(mutation_share=1.0), limits=Limits(timeout_s=10), seed=args_seed(cfg))
+    faulty = teacher.mutated([t.problem for t in train], {t.problem.id: t.correct() for t in train})
+    by_id = {t.problem.id: t for t in train}
+    pairs = [(by_id[f.problem_id].problem, by_id[f.problem_id].correct().code, f.code)
+             for f in faulty if f.kept]
     return sft, dpo_rows(pairs)
+
+
+def args_seed(cfg: RunConfig) -> int:
+    """The seed a configuration carries."""
+    return cfg.seed
 
 
 def _tokens(rows: list[dict]) -> int:

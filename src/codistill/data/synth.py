@@ -1,11 +1,14 @@
-"""Practice questions written by the teacher at its own level, with tests taken from its examples.
+"""Practice questions written by the teacher at its own level, with tests settled by execution.
 
-The teacher is asked for a function stub: a signature and a docstring with doctest examples, no
-body. The examples become the question's tests. Nothing here decides whether they are right: a
-question is only used once an independent teacher answer (written later, in the teach stage,
-without seeing any solution) passes them, so the tests and the solution must agree by execution.
-Stubs that do not parse, have too few examples, repeat another stub, or overlap a benchmark are
-dropped here, each with its reason.
+The teacher is asked for a complete function with a docstring and examples. Its description and
+signature become the question; the *inputs* of its examples are kept, its expected values are
+not (a 0.5B model computes them in its head badly). The expected values are settled by running
+independent solutions on those inputs: the writer's own function and an answer written by the
+teacher afresh from the description alone (codistill.stages.questions). Where they return the
+same literal value for every input, those values become the tests and two of them the examples
+shown in the prompt; otherwise the question is dropped. Replies that do not parse, state too few
+example calls, need helper functions, repeat another question or overlap a benchmark are dropped
+before any solving, each with its reason.
 """
 
 from __future__ import annotations
@@ -13,14 +16,16 @@ from __future__ import annotations
 import ast
 import doctest
 import hashlib
+import json
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from typing import Any
 
 from codistill.extract import fenced_blocks, python_definitions
-from codistill.models.base import Generator, Request, Sampling
+from codistill.models.base import Request
 from codistill.prompting import render
 from codistill.records import Problem
+from codistill.sandbox import Program, Verdict
 
 # Topic and data hints only steer variety; the teacher chooses the task itself.
 TOPICS = (
@@ -46,18 +51,6 @@ DATA = (
 )
 FORBIDDEN_IMPORTS = re.compile(r"^\s*(import|from)\s+(os|sys|subprocess|socket|shutil|pathlib)\b",
                                re.MULTILINE)
-
-
-@dataclass
-class SynthStats:
-    """What happened to the teacher's stubs: kept, or dropped and why."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-    tokens: int = 0
-
-    def add(self, key: str) -> None:
-        """Count one outcome."""
-        self.counts[key] = self.counts.get(key, 0) + 1
 
 
 def slot_request(index: int, seed: int) -> Request:
@@ -155,10 +148,15 @@ def _called(call: str) -> str:
     return func.id if isinstance(func, ast.Name) else ""
 
 
-def stub_to_problem(text: str, problem_id: str, *, min_examples: int = 2) -> Problem:
-    """A Problem from a teacher's function reply: its signature and docstring become the prompt,
-    the examples it states become the tests, and its body is kept aside (`meta["writer_code"]`)
-    as one candidate; raises StubError with a one-word reason."""
+def draft_question(text: str, problem_id: str, *, min_calls: int = 3) -> Problem:
+    """A draft question from a teacher's function reply, or StubError with a one-word reason.
+
+    The prompt is the signature and the docstring's description, without the reply's examples:
+    a small teacher computes expected values in its head badly, so only the example *inputs*
+    are kept (`meta["calls"]`), and the expected values are settled later by running
+    independent solutions (`settle`). The reply's body is kept as one of them
+    (`meta["writer_code"]`).
+    """
     blocks = [b for b in fenced_blocks(text) if b[0] in ("python", "py", "python3", "")]
     if not blocks:
         raise StubError("no_code_block")
@@ -171,30 +169,98 @@ def stub_to_problem(text: str, problem_id: str, *, min_examples: int = 2) -> Pro
     if not examples:
         raise StubError("no_examples")
     name = max(funcs, key=lambda f: sum(_called(c) == f for c, _ in examples))
-    examples = [(c, w) for c, w in examples if _called(c) == name][:8]
-    if len(examples) < min_examples:
+    calls = list(dict.fromkeys(c for c, _ in examples if _called(c) == name))[:8]
+    if len(calls) < min_calls:
         raise StubError("too_few_examples")
     node = funcs[name]
     if _helpers(node, funcs):
         raise StubError("helper_functions")  # the prompt would have to show them
-    doc = ast.get_docstring(node) or ""
-    description = doc.split(">>>")[0].strip()
+    description = re.sub(r"\s*(for )?examples?( usage)?:?\s*$", "",
+                         (ast.get_docstring(node) or "").split(">>>")[0].strip(), flags=re.I)
     if len(description) < 20:
         raise StubError("no_description")
-    if ">>>" not in doc:  # show two examples, as a benchmark prompt does
-        doc = doc.rstrip() + "\n\nExamples:\n" + "".join(f">>> {c}\n{w}\n" for c, w in examples[:2])
     imports = [ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    return Problem(id=problem_id, language="python", question=description,
+                   prompt=_signature(node, imports, description), entry_point=name, source="synth",
+                   meta={"calls": calls, "writer_code": python_definitions(code),
+                         "imports": imports})
+
+
+def _signature(node: ast.FunctionDef, imports: list[str], doc: str) -> str:
     signature = ast.FunctionDef(name=node.name, args=node.args, body=[ast.Expr(ast.Constant(doc))],
                                 decorator_list=[], returns=node.returns, type_params=[],
                                 lineno=node.lineno)
-    prompt = ("\n".join(imports) + "\n\n\n" if imports else "") + _with_indented_doc(
+    return ("\n".join(imports) + "\n\n\n" if imports else "") + _with_indented_doc(
         ast.unparse(ast.fix_missing_locations(signature)))
+
+
+_MARK = "@@codistill-output@@ "
+
+
+def output_program(code: str, calls: list[str], program_id: str) -> Program:
+    """A program that runs `code` and prints the repr of each call's result (or the exception)."""
+    driver = (f"\n\nimport json as _json\nfor _call in {calls!r}:\n"
+              "    try:\n        _out = repr(eval(_call))\n"
+              "    except BaseException as _exc:\n        _out = '!' + type(_exc).__name__\n"
+              f"    print({_MARK!r} + _json.dumps(_out), flush=True)\n")
+    return Program(language="python", source=code + driver, id=program_id)
+
+
+def read_outputs(verdict: Verdict, n: int) -> list[str] | None:
+    """The n printed results of an `output_program` run, or None when it did not finish."""
+    if not verdict.passed:
+        return None
+    outs = [json.loads(line[len(_MARK):]) for line in verdict.stdout.splitlines()
+            if line.startswith(_MARK)]
+    return outs if len(outs) == n else None
+
+
+def _value(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return _UNREADABLE
+
+
+_UNREADABLE = object()
+
+
+def agreed_values(runs: list[list[str] | None], min_calls: int = 3) -> list[str] | None:
+    """Each call's result when every run returned the same literal value for it, else None.
+
+    Needs at least `min_calls` calls and two different results (a constant function tests
+    nothing); a call that raised in every run is not usable as an example, so it disagrees.
+    """
+    if len(runs) < 2 or any(r is None for r in runs):
+        return None
+    first = runs[0]
+    assert first is not None
+    values = []
+    for i, text in enumerate(first):
+        value = _value(text)
+        if text.startswith("!") or value is _UNREADABLE:
+            return None
+        if any(_value(r[i]) != value for r in runs[1:] if r is not None):
+            return None
+        values.append(text)
+    if len(values) < min_calls or len({repr(_value(v)) for v in values}) < 2:
+        return None
+    return values
+
+
+def settle(draft: Problem, values: list[str]) -> Problem:
+    """The final question: two agreed examples in the docstring, every agreed result a test."""
+    calls = draft.meta["calls"]
+    examples = "".join(f">>> {c}\n{v}\n" for c, v in zip(calls[:2], values[:2], strict=False))
+    name = draft.entry_point or ""
+    doc = f"{draft.question}\n\nExamples:\n{examples}"
+    node = ast.parse(draft.prompt).body[-1]
+    assert isinstance(node, ast.FunctionDef)
     tests = "def check(candidate):\n" + "".join(
-        f"    assert candidate({call[len(name) + 1:]} == {want}\n" for call, want in examples)
-    return Problem(id=problem_id, language="python", question=description, prompt=prompt,
-                   entry_point=name, tests=tests, source="synth",
-                   meta={"tests_by": "teacher-examples", "examples": len(examples),
-                         "writer_code": python_definitions(code)})
+        f"    assert candidate({c[len(name) + 1:]} == {v}\n" for c, v in zip(calls, values, strict=True))
+    return draft.model_copy(update={
+        "prompt": _signature(node, draft.meta.get("imports", []), doc), "tests": tests,
+        "meta": {**draft.meta, "tests_by": "agreement", "values": values}})
 
 
 def _with_indented_doc(source: str) -> str:
@@ -208,38 +274,9 @@ def _with_indented_doc(source: str) -> str:
     return "\n".join([head, "    " + quote + lines[0].strip(), *lines[1:], "    " + quote]) + "\n"
 
 
-def _norm(text: str) -> str:
+def normalize_text(text: str) -> str:
+    """Lower case, words only: what two descriptions are compared on for duplicates."""
     return re.sub(r"\W+", " ", text.lower()).strip()
-
-
-def synthesize(teacher: Generator, count: int, *, seed: int, sampling: Sampling,
-               done: Sequence[str] = (), batch_size: int = 32,
-               on_batch: Callable[[list[tuple[int, Problem | None, str, str]]], None] | None = None,
-               ) -> SynthStats:
-    """Ask the teacher for `count` stubs (slots not in `done`), in batches; report each batch.
-
-    `on_batch` receives (slot, problem or None, reason, raw reply) per slot, so the caller
-    writes them as they come and a killed run resumes at the next batch.
-    """
-    stats = SynthStats()
-    finished = set(done)
-    todo = [i for i in range(count) if f"synth-{seed}-{i}" not in finished]
-    for start in range(0, len(todo), batch_size):
-        slots = todo[start : start + batch_size]
-        gens = teacher.generate([slot_request(i, seed) for i in slots], sampling)
-        batch = []
-        for i, gen in zip(slots, gens, strict=True):
-            stats.tokens += sum(gen.completion_tokens or [0])
-            try:
-                problem: Problem | None = stub_to_problem(gen.text, f"synth-{seed}-{i}")
-                reason = "parsed"
-            except StubError as exc:
-                problem, reason = None, str(exc)
-            stats.add(reason)
-            batch.append((i, problem, reason, gen.text))
-        if on_batch:
-            on_batch(batch)
-    return stats
 
 
 def dedupe(problems: Iterable[Problem]) -> tuple[list[Problem], int]:
@@ -247,7 +284,7 @@ def dedupe(problems: Iterable[Problem]) -> tuple[list[Problem], int]:
     seen: set[str] = set()
     kept, dropped = [], 0
     for p in problems:
-        keys = {f"name:{p.entry_point}", f"doc:{_norm(p.question)}"}
+        keys = {f"name:{p.entry_point}", f"doc:{normalize_text(p.question)}"}
         if keys & seen:
             dropped += 1
             continue

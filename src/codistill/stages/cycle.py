@@ -115,7 +115,7 @@ class CycleRunner:
         """Teacher-written questions at its own level (data.seeds 'synth'), screened; resumable."""
         from codistill.evaluate.decontam import Decontaminator
         from codistill.models.base import Sampling
-        from codistill.stages.questions import grow_questions, screened
+        from codistill.stages.questions import grow_questions, verified
 
         data = self.config.data
         stage = self._stage("questions", 0, "models.teacher", "models.dtype", "data.synth_questions",
@@ -134,7 +134,7 @@ class CycleRunner:
                                        previous=previous, decontaminator=Decontaminator(),
                                        workers=self.config.sandbox.workers, progress=advance)
             self._finish(stage, started, counts=stats.counts, teacher_tokens=stats.teacher_tokens)
-        return screened(stage.rows())
+        return [problem for problem, _ in verified(stage.rows())]
 
     def teach(self, cycle: int, pool: list[Problem],
               upstream: Stage | None) -> tuple[Stage, list[Taught]]:

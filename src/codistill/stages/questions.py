@@ -1,13 +1,13 @@
-"""Grow a pool of verified practice questions at the teacher's level: write, screen, solve, keep.
+"""Grow a pool of verified practice questions at the teacher's level: write, screen, solve, agree.
 
-For every slot the teacher writes a complete function with examples (codistill.data.synth). The
-examples become tests. A question is screened before any solving tokens are spent on it: it must
-parse, state at least two examples, be new (no repeated name or description) and not overlap a
-benchmark (5-gram Jaccard). The writer's own function is run on the examples and its verdict
-recorded. The teach stage then asks the teacher again, in a fresh request that shows only the
-signature and docstring, and keeps the question only if that independent answer passes the
-examples: the examples and an answer written without them in view agree by execution, rather
-than one solution checking its own tests.
+For every slot the teacher writes a complete function with examples (codistill.data.synth). A
+draft question is screened before any solving tokens are spent on it: it must parse, state at
+least three example calls, be new (no repeated name or description) and not overlap a benchmark
+(5-gram Jaccard). The teacher then answers the draft afresh, in the student's request format,
+seeing only the signature and description. The writer's function and that answer both run on
+the example inputs in the sandbox; the question is kept only when they return the same literal
+value for every input (when they do not, a second, sampled answer may side with either). Those values become its tests and two of them its shown examples, so a
+test is never one solution's own claim: two independent solutions agree on it by execution.
 
 Every slot's outcome is appended to a JSONL file as it is decided, so a killed run resumes.
 """
@@ -18,11 +18,25 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from codistill.data.synth import StubError, _norm, slot_request, stub_to_problem
+from codistill.data.synth import (
+    StubError,
+    agreed_values,
+    draft_question,
+    normalize_text,
+    output_program,
+    read_outputs,
+    settle,
+    slot_request,
+)
+from codistill.extract import extract_code
 from codistill.jsonl import Appender
-from codistill.models.base import Generator, Sampling
+from codistill.models.base import Generator, Request, Sampling
+from codistill.prompting import teacher_prompt
 from codistill.records import Problem
-from codistill.sandbox import Limits, Program, run_all
+from codistill.sandbox import Limits, run_all
+
+ANSWER = Sampling(temperature=0.0, max_new_tokens=384, seed=0)
+SECOND_ANSWER = Sampling(temperature=0.7, top_p=0.95, max_new_tokens=384, seed=1)
 
 
 @dataclass
@@ -44,13 +58,17 @@ class Screen:
         self.decontaminator = decontaminator
         self.seen: set[str] = set()
 
+    @staticmethod
+    def _keys(problem: Problem) -> set[str]:
+        return {f"name:{problem.entry_point}", f"doc:{normalize_text(problem.question)}"}
+
     def remember(self, problem: Problem) -> None:
         """Mark a problem's name and description as taken."""
-        self.seen |= {f"name:{problem.entry_point}", f"doc:{_norm(problem.question)}"}
+        self.seen |= self._keys(problem)
 
     def reason(self, problem: Problem) -> str:
-        """Why a parsed problem is rejected before execution ('' when it is not)."""
-        if {f"name:{problem.entry_point}", f"doc:{_norm(problem.question)}"} & self.seen:
+        """Why a draft is rejected before solving ('' when it is not)."""
+        if self._keys(problem) & self.seen:
             return "duplicate"
         if self.decontaminator is not None and self.decontaminator.check_problem(problem):
             return "benchmark_overlap"
@@ -62,54 +80,49 @@ def slot_id(seed: int, index: int) -> str:
     return f"synth-{seed}-{index}"
 
 
+def _tokens(gens: Iterable[Any]) -> int:
+    return sum(sum(g.completion_tokens or [0]) for g in gens)
+
+
 def grow_questions(teacher: Generator, count: int, *, seed: int, sampling: Sampling,
                    limits: Limits, out: Appender, previous: Iterable[dict[str, Any]] = (),
                    decontaminator: Any | None = None, workers: int | None = None,
                    batch_size: int = 32, progress: Callable[[int], None] | None = None,
                    ) -> QuestionStats:
-    """Write and screen `count` slots (skipping those in `previous`, the rows already written).
+    """Write, screen, answer and settle `count` slots (skipping those in `previous`).
 
-    Each slot's row is {"slot_id", "status", "problem"?}; status "screened" means the question
-    passed every check here and goes on to be solved independently.
+    Each slot's row is {"slot_id", "status", ...}; status "verified" rows carry the final
+    `problem` and the teacher's independent `answer` (code that passes the settled tests).
     """
     stats = QuestionStats()
     screen = Screen(decontaminator)
     done: set[str] = set()
     for row in previous:
         done.add(row["slot_id"])
-        if row.get("problem"):
-            screen.remember(Problem.model_validate(row["problem"]))
+        if row.get("draft"):
+            screen.remember(Problem.model_validate(row["draft"]))
     todo = [i for i in range(count) if slot_id(seed, i) not in done]
     for start in range(0, len(todo), batch_size):
         slots = todo[start : start + batch_size]
         gens = teacher.generate([slot_request(i, seed) for i in slots], sampling)
+        stats.teacher_tokens += _tokens(gens)
         rows: list[dict[str, Any]] = []
-        candidates: list[tuple[dict[str, Any], Problem]] = []
+        drafts: list[tuple[dict[str, Any], Problem]] = []
         for i, gen in zip(slots, gens, strict=True):
-            stats.teacher_tokens += sum(gen.completion_tokens or [0])
             row: dict[str, Any] = {"slot_id": slot_id(seed, i), "raw": gen.text}
             rows.append(row)
             try:
-                problem = stub_to_problem(gen.text, slot_id(seed, i))
+                draft = draft_question(gen.text, slot_id(seed, i))
             except StubError as exc:
                 row["status"] = str(exc)
                 continue
-            if why := screen.reason(problem):
+            if why := screen.reason(draft):
                 row["status"] = why
                 continue
-            screen.remember(problem)  # also within the batch: the first of two twins wins
-            candidates.append((row, problem))
-        programs = [Program(language="python", source=p.meta["writer_code"], tests=p.tests,
-                            entry_point=p.entry_point, id=p.id) for _, p in candidates]
-        verdicts = run_all(programs, limits, workers=workers) if programs else []
-        for (row, problem), verdict in zip(candidates, verdicts, strict=True):
-            # The writer's own function is a third opinion, recorded but not required: its
-            # examples are often right where its body is not, and the independent answer decides.
-            problem.meta["writer_passes"] = verdict.passed
-            row["problem"] = problem.model_dump()
-            row["status"] = "screened"
-            if not verdict.passed:
-                row["message"] = verdict.message[:200]
+            screen.remember(draft)  # also within the batch: the first of two twins wins
+            row["draft"] = draft.model_dump()
+            drafts.append((row, draft))
+        _settle(drafts, teacher, limits, workers, stats)
         for row in rows:
             stats.add(row["status"])
             out.write(row)
@@ -118,6 +131,67 @@ def grow_questions(teacher: Generator, count: int, *, seed: int, sampling: Sampl
     return stats
 
 
-def screened(rows: Iterable[dict[str, Any]]) -> list[Problem]:
-    """The questions that passed screening, in slot order."""
-    return [Problem.model_validate(r["problem"]) for r in rows if r.get("status") == "screened"]
+def _answers(drafts: list[Problem], teacher: Generator, sampling: Sampling,
+             stats: QuestionStats) -> list[str]:
+    gens = teacher.generate([Request.user(teacher_prompt(d)) for d in drafts], sampling)
+    stats.teacher_tokens += _tokens(gens)
+    return [extract_code(g.text, "python", prompt=d.prompt, entry_point=d.entry_point)
+            for d, g in zip(drafts, gens, strict=True)]
+
+
+def _outputs(items: list[tuple[Problem, str]], limits: Limits,
+             workers: int | None) -> list[list[str] | None]:
+    """What each (draft, code) returns on the draft's example inputs (None: it did not finish)."""
+    programs = [output_program(code, d.meta["calls"], f"{d.id}#{k}")
+                for k, (d, code) in enumerate(items)]
+    verdicts = run_all(programs, limits, workers=workers) if programs else []
+    return [read_outputs(v, len(d.meta["calls"])) for (d, _), v in zip(items, verdicts, strict=True)]
+
+
+def _with_imports(draft: Problem, code: str) -> str:
+    return "".join(f"{line}\n" for line in draft.meta.get("imports", [])) + code
+
+
+def _settle(drafts: list[tuple[dict[str, Any], Problem]], teacher: Generator, limits: Limits,
+            workers: int | None, stats: QuestionStats) -> None:
+    """Answer each draft afresh, run the answers and the writer's function on its inputs, keep
+    what two of them agree on; a second, sampled answer breaks a tie between the first two."""
+    if not drafts:
+        return
+    problems = [d for _, d in drafts]
+    answers = _answers(problems, teacher, ANSWER, stats)
+    outs = _outputs([(d, d.meta["writer_code"]) for d in problems]
+                    + [(d, _with_imports(d, a)) for d, a in zip(problems, answers, strict=True)],
+                    limits, workers)
+    writer, first = outs[: len(problems)], outs[len(problems) :]
+    tied = [k for k in range(len(problems)) if agreed_values([writer[k], first[k]]) is None]
+    second: dict[int, tuple[str, list[str] | None]] = {}
+    if tied:
+        again = _answers([problems[k] for k in tied], teacher, SECOND_ANSWER, stats)
+        runs = _outputs([(problems[k], _with_imports(problems[k], a))
+                         for k, a in zip(tied, again, strict=True)], limits, workers)
+        second = {k: (a, r) for k, a, r in zip(tied, again, runs, strict=True)}
+    for k, (row, draft) in enumerate(drafts):
+        row["answer"] = answers[k]
+        row["outputs"] = {"writer": writer[k], "answer": first[k]}
+        values = agreed_values([writer[k], first[k]])
+        if values is None and k in second:
+            answer2, run2 = second[k]
+            row["outputs"]["second_answer"] = run2
+            for other in (first[k], writer[k]):
+                if (values := agreed_values([run2, other])) is not None:
+                    # Keep an answer that is part of the agreement, in the student's format.
+                    row["answer"] = answers[k] if other is first[k] else answer2
+                    break
+        if values is None:
+            row["status"] = "no_answer" if first[k] is None and k in second and \
+                second[k][1] is None else "disagree"
+            continue
+        row["status"] = "verified"
+        row["problem"] = settle(draft, values).model_dump()
+
+
+def verified(rows: Iterable[dict[str, Any]]) -> list[tuple[Problem, str]]:
+    """(question, the teacher's independent answer) for every verified slot, in slot order."""
+    return [(Problem.model_validate(r["problem"]), r["answer"]) for r in rows
+            if r.get("status") == "verified"]
