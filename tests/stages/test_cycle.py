@@ -162,6 +162,7 @@ def quadruple(x: int) -> int:
 
 assert quadruple(2) == 8
 assert quadruple(0) == 0
+assert quadruple(-1) == -4
 ```'''
 
 
@@ -175,7 +176,7 @@ def test_teacher_written_questions_join_the_pool(run_config, tmp_path: Path) -> 
     stages = run_cycles(run_config("name=s", "cycles=1", f"data.seeds=[{seeds}, synth]",
                                    "data.synth_questions=3", "examine.scorer=judge"))
     counts = stages["cycle-0/questions"]["stats"]["counts"]
-    assert counts == {"screened": 1, "duplicate": 2}  # the scripted writer repeats itself
+    assert counts == {"verified": 1, "duplicate": 2}  # the scripted writer repeats itself
     teach = stages["cycle-1/teach"]["stats"]["counts"]
     assert teach["questions"] == 5 and teach["questions_kept"] == 5
     taught = [json.loads(line) for line in (tmp_path / "runs" / "s" / "cycle-1" / "teach.jsonl")

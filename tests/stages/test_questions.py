@@ -1,33 +1,30 @@
-"""Growing verified questions: written, screened by execution and agreement, resumable."""
+"""Growing verified questions: written, screened, answered afresh, settled by agreement; resumable."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from codistill.config import Teach
-from codistill.data.synth import stub_to_problem
+from codistill.data.synth import draft_question
 from codistill.evaluate.decontam import Decontaminator
 from codistill.jsonl import Appender, iter_json
-from codistill.models.base import Sampling
+from codistill.models.base import Request, Sampling
 from codistill.models.fake import FakeGenerator, prompt_text
 from codistill.sandbox import Limits
-from codistill.stages.questions import grow_questions, screened
-from codistill.stages.teach import teach_stage
+from codistill.stages.questions import grow_questions, verified
 
 LIMITS = Limits(timeout_s=5)
 SAMPLING = Sampling(temperature=0.8, max_new_tokens=64)
 
-GOOD = '''```python
+WRITE = '''```python
 def {name}(xs: list[int]) -> int:
     """Return the sum of the squares of the {what}; an empty list gives 0."""
-    return sum(x * x for x in xs)
+    return {body}
 
 assert {name}([1, 2]) == 5
 assert {name}([]) == 0
+assert {name}([3]) == 99
 ```'''
-WRONG_EXAMPLE = GOOD.replace("== 5", "== 6")  # the writer's own function contradicts its example
-TWIN = GOOD  # same name and description as an earlier question
+SQUARES = "sum(x * x for x in xs)"
 BENCH = '''```python
 def add(x: int, y: int) -> int:
     """Add two numbers x and y
@@ -35,64 +32,81 @@ def add(x: int, y: int) -> int:
     5
     >>> add(5, 7)
     12
+    >>> add(1, 1)
+    2
     """
     return x + y
 ```'''
-
-
-def _scripted(replies: list[str]) -> FakeGenerator:
-    calls = iter(replies)
-    return FakeGenerator(lambda request, sampling, index: next(calls))
 
 
 def _rows(path: Path) -> list[dict]:
     return [row for _, row in iter_json(path)]
 
 
-def test_questions_are_screened_then_solved_independently(tmp_path: Path) -> None:
-    replies = [GOOD.format(name="sum_squares", what="numbers"),
-               WRONG_EXAMPLE.format(name="sum_sq2", what="values"),
-               TWIN.format(name="sum_squares", what="items"), "no code", BENCH]
-    writer = _scripted(replies)
-    # A benchmark task the teacher reproduced almost word for word.
-    bench = [stub_to_problem(BENCH, "HumanEval/53").model_copy(update={"source": "humaneval"})]
+class Teacher(FakeGenerator):
+    """Writes the scripted questions in order; answers each by function name, greedy or sampled."""
+
+    def __init__(self, questions: list[str], answers: dict[str, tuple[str, str]]) -> None:
+        writes = iter(questions)
+
+        def reply(request: Request, sampling: Sampling, index: int) -> str:
+            text = prompt_text(request)
+            if "programming exercise" in text:
+                return next(writes)
+            name = next(n for n in answers if f"def {n}(" in text)
+            greedy, sampled = answers[name]
+            body = greedy if sampling.temperature == 0 else sampled
+            return f"```python\ndef {name}(xs):\n    return {body}\n```"
+
+        super().__init__(reply)
+
+
+def test_questions_are_settled_by_independent_agreement(tmp_path: Path) -> None:
+    questions = [
+        WRITE.format(name="sum_squares", what="numbers", body=SQUARES),  # claims 99, runs agree: kept
+        WRITE.format(name="sum_sq2", what="values", body=SQUARES),  # greedy answer wrong
+        WRITE.format(name="sum_sq3", what="items", body="0"),  # nobody agrees
+        WRITE.format(name="sum_squares", what="entries", body=SQUARES),  # a repeated name
+        "no code", BENCH]
+    teacher = Teacher(questions, {
+        "sum_squares": (SQUARES, SQUARES), "sum_sq2": ("len(xs)", SQUARES),
+        "sum_sq3": ("max(xs)", "min(xs + [7])"), "add": ("0", "0")})
+    bench = [draft_question(BENCH, "HumanEval/53")]  # a benchmark task reproduced almost verbatim
     out = tmp_path / "questions.jsonl"
     with Appender(out) as sink:
-        stats = grow_questions(writer, 5, seed=0, sampling=SAMPLING, limits=LIMITS, out=sink,
-                               decontaminator=Decontaminator(problems=bench), batch_size=2)
+        stats = grow_questions(teacher, 6, seed=0, sampling=SAMPLING, limits=LIMITS, out=sink,
+                               decontaminator=Decontaminator(problems=bench), batch_size=3)
     status = {r["slot_id"]: r["status"] for r in _rows(out)}
-    assert status == {"synth-0-0": "screened", "synth-0-1": "screened",
-                      "synth-0-2": "duplicate", "synth-0-3": "no_code_block",
-                      "synth-0-4": "benchmark_overlap"}
-    assert stats.counts["screened"] == 2
-    # The writer's own function is run too; its verdict is recorded, not required.
-    writer_passes = {r["slot_id"]: r["problem"]["meta"]["writer_passes"] for r in _rows(out)
-                     if r["status"] == "screened"}
-    assert writer_passes == {"synth-0-0": True, "synth-0-1": False}
-    # The teach stage asks again, showing only the signature and docstring, and keeps the
-    # question only when that independent answer passes the writer's examples too.
-    todo = screened(_rows(out))
-    solver = FakeGenerator({
-        "sum_squares": "```python\ndef sum_squares(xs):\n    return sum(x*x for x in xs)\n```",
-        "sum_sq2": "```python\ndef sum_sq2(xs):\n    return sum(x*x for x in xs)\n```"})
-    taught, _ = teach_stage(todo, solver, Teach(faulty=False, mutation_share=0.0), limits=LIMITS, seed=0)
-    assert taught[0].kept and taught[0].correct().origin == "teacher"
-    # sum_sq2's examples contradict a correct answer: no independent agreement, not kept.
-    assert not taught[1].kept
-    asked = prompt_text(solver.requests[0])
-    assert "def sum_squares(xs: list[int]) -> int:" in asked and "return sum" not in asked
+    assert status == {"synth-0-0": "verified", "synth-0-1": "verified", "synth-0-2": "disagree",
+                      "synth-0-3": "duplicate", "synth-0-4": "no_code_block",
+                      "synth-0-5": "benchmark_overlap"}
+    assert stats.counts["verified"] == 2
+    kept = dict((p.entry_point, (p, answer)) for p, answer in verified(_rows(out)))
+    squares, answer = kept["sum_squares"]
+    assert "candidate([3]) == 9" in squares.tests and "99" not in squares.tests + squares.prompt
+    assert ">>> sum_squares([1, 2])\n    5" in squares.prompt and answer.startswith("def sum_squares(xs)")
+    # sum_sq2: the writer and the greedy answer (len) disagree; the sampled second answer sides
+    # with the writer, and it is the answer kept (the one in the student's request format).
+    q2, answer2 = kept["sum_sq2"]
+    assert "candidate([1, 2]) == 5" in q2.tests
+    assert answer2 == "def sum_sq2(xs):\n    return sum(x * x for x in xs)\n"
+    # The fresh answers saw only the signature and description, never the writer's body or values.
+    asked = [prompt_text(r) for r in teacher.requests if "def sum_squares(xs: list[int])" in prompt_text(r)]
+    assert asked and all("x * x" not in a and "99" not in a for a in asked)
 
 
 def test_a_rerun_resumes_without_asking_again(tmp_path: Path) -> None:
     out = tmp_path / "questions.jsonl"
-    first = _scripted([GOOD.format(name=f"f{i}", what=f"numbers {i}") for i in range(2)])
+    answers = {f"f{i}": (SQUARES, SQUARES) for i in range(3)}
+    first = Teacher([WRITE.format(name=f"f{i}", what=f"numbers {i}", body=SQUARES) for i in range(2)],
+                    answers)
     with Appender(out) as sink:
         grow_questions(first, 2, seed=0, sampling=SAMPLING, limits=LIMITS, out=sink, batch_size=2)
-    again = _scripted([GOOD.format(name="g2", what="odd ones")])
+    again = Teacher([WRITE.format(name="f2", what="odd ones", body=SQUARES)], answers)
     with Appender(out) as sink:
         stats = grow_questions(again, 3, seed=0, sampling=SAMPLING, limits=LIMITS, out=sink,
                                previous=_rows(out), batch_size=2)
-    assert len(again.requests) == 1  # only slot 2 was new
     assert [r["slot_id"] for r in _rows(out)] == ["synth-0-0", "synth-0-1", "synth-0-2"]
-    assert stats.counts == {"screened": 1}
-    assert json.dumps(_rows(out)[2]["problem"]["entry_point"]) == '"g2"'
+    assert stats.counts == {"verified": 1}
+    written = [r for r in again.requests if "programming exercise" in prompt_text(r)]
+    assert len(written) == 1  # only slot 2 was new
