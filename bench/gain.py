@@ -19,6 +19,7 @@ from pathlib import Path
 from rich.console import Console
 
 from codistill.config import RunConfig
+from codistill.data.synth import dedupe
 from codistill.jsonl import Appender, iter_json
 from codistill.models.base import Sampling
 from codistill.records import Solution, Taught
@@ -56,7 +57,7 @@ def phase_data(args: argparse.Namespace) -> None:
     teacher = role_generator("embedded:teacher", cfg, cache)
     limits = Limits(timeout_s=10)
     decontam = Decontaminator()
-    q_path = out / "questions.jsonl"
+    q_path = out / f"questions-{args.data_seed}.jsonl"  # one file per data seed: run them side by side
     started = time.perf_counter()
     for end in range(args.chunk, args.slots + args.chunk, args.chunk):
         end = min(end, args.slots)
@@ -74,19 +75,24 @@ def phase_data(args: argparse.Namespace) -> None:
 
 def _verified(out: Path) -> tuple[list[Taught], list[Taught]]:
     """Kept questions from the data phase, split into (train, dev), each in slot order."""
+    pairs = [pair for path in sorted(out.glob("questions-*.jsonl")) for pair in verified(_rows(path))]
+    unique, _ = dedupe(p for p, _ in pairs)  # different data seeds may write the same question
+    answers = {p.id: answer for p, answer in pairs}
     kept = [Taught(problem=p, split="sft", kept=True, solutions=[Solution(
-        problem_id=p.id, kind="correct", code=answer, status="passed", kept=True)])
-        for p, answer in verified(_rows(out / "questions.jsonl"))]
+        problem_id=p.id, kind="correct", code=answers[p.id], status="passed", kept=True)])
+        for p in unique]
     return [t for t in kept if not is_dev(t.problem.id)], [t for t in kept if is_dev(t.problem.id)]
 
 
-def _evaluate(cfg: RunConfig, cache, spec: str, out_dir: Path, dev: list) -> dict[str, object]:
-    """Greedy pass@1 of one model on all of HumanEval and on the dev questions."""
+def _evaluate(cfg: RunConfig, cache, spec: str, out_dir: Path, dev: list,
+              humaneval: bool = True) -> dict[str, object]:
+    """Greedy pass@1 of one model on the dev questions and (unless told not to) all of HumanEval."""
     from codistill.evaluate import evaluate_model
 
     model = role_generator(spec, cfg, cache)
     results = {}
-    for name, bench in (("humaneval", "humaneval"), ("dev", [t.problem for t in dev])):
+    benches = [("dev", [t.problem for t in dev])] + ([("humaneval", "humaneval")] if humaneval else [])
+    for name, bench in benches:
         started = time.perf_counter()
         results[name] = evaluate_model(model, bench, out_dir=out_dir / name, n=1, max_new_tokens=512,
                                        limits=Limits(timeout_s=10), cache=cache, progress=False)
@@ -165,12 +171,14 @@ def phase_train(args: argparse.Namespace) -> None:
     cache = open_cache(cfg)
     train, dev = _verified(out)
     train = train[: args.rows] if args.rows else train
-    tag = f"{args.arm}-rows{len(train)}-lr{args.lr:g}-ep{args.epochs:g}-seed{args.seed}"
+    # The model folder is shared by a dev-only run and the HumanEval run of the same settings.
+    model_tag = f"{args.arm}-rows{len(train)}-lr{args.lr:g}-ep{args.epochs:g}-seed{args.seed}"
+    tag = model_tag + ("-dev" if args.dev_only else "")
     console.print(f"[bold]{tag}[/]: {len(train)} training questions, {len(dev)} dev questions",
                   highlight=False)
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    base = _evaluate(cfg, cache, "embedded:student", out / "eval" / "base", dev)
+    base = _evaluate(cfg, cache, "embedded:student", out / "eval" / "base", dev, not args.dev_only)
     timings["eval_base"] = time.perf_counter() - started
     started = time.perf_counter()
     sft, dpo = _rows_for(args.arm, train, cfg, cache, out)
@@ -182,36 +190,37 @@ def phase_train(args: argparse.Namespace) -> None:
     settings = SFT(lr=args.lr, epochs=epochs, batch_size=args.batch, grad_accum=args.accum,
                    max_length=768)
     started = time.perf_counter()
-    result = train_sft(trainable_path("embedded:student"), sft, out / "train" / tag / "sft",
+    result = train_sft(trainable_path("embedded:student"), sft, out / "train" / model_tag / "sft",
                        settings, seed=args.seed, device="cpu", progress=False)
     model_dir, steps = result.model_dir, {"sft": result.steps}
     tokens_per_s = result.metrics.get("train_samples_per_second", 0) * _tokens(sft) / max(len(sft), 1)
     if dpo:
-        d = train_dpo(model_dir, dpo, out / "train" / tag / "dpo",
+        d = train_dpo(model_dir, dpo, out / "train" / model_tag / "dpo",
                       DPO(lr=args.dpo_lr, beta=0.1, epochs=1, batch_size=2, grad_accum=2,
                           max_length=768), seed=args.seed, device="cpu", progress=False)
         model_dir, steps["dpo"] = d.model_dir, d.steps
     timings["train"] = time.perf_counter() - started
     started = time.perf_counter()
-    after = _evaluate(cfg, cache, str(model_dir), out / "eval" / tag, dev)
+    after = _evaluate(cfg, cache, str(model_dir), out / "eval" / model_tag, dev, not args.dev_only)
     timings["eval_after"] = time.perf_counter() - started
     summary = {"tag": tag, "arm": args.arm, "questions": len(train), "sft_rows": len(sft),
                "dpo_rows": len(dpo), "epochs": epochs, "lr": args.lr, "seed": args.seed,
                "dev_questions": len(dev), "steps": steps, "sft_loss": result.train_loss,
                "sft_tokens_per_s": round(tokens_per_s, 1),
                "seconds": {k: round(v) for k, v in timings.items()}}
-    for name in ("humaneval", "dev"):
+    for name in after:
         c = compare_results(base[name], after[name])
         summary[name] = {"before": c.pass1_a, "after": c.pass1_b, "p": c.wilcoxon_p,
                          "ci": [c.ci_low, c.ci_high], "won": c.wins, "lost": c.losses,
                          "tasks": c.tasks}
     (out / "results").mkdir(exist_ok=True)
     (out / "results" / f"{tag}.json").write_text(json.dumps(summary, indent=1))
-    h = summary["humaneval"]
-    console.print(f"[bold]{tag}[/]: HumanEval pass@1 {h['before']:.3f} -> {h['after']:.3f} "
-                  f"(won {h['won']}, lost {h['lost']}, Wilcoxon p {h['p']}, 95% CI "
-                  f"[{h['ci'][0]:+.3f}, {h['ci'][1]:+.3f}]); dev {summary['dev']['before']:.3f} -> "
-                  f"{summary['dev']['after']:.3f}; {timings}", highlight=False)
+    for name in after:
+        h = summary[name]
+        console.print(f"[bold]{tag}[/] {name}: pass@1 {h['before']:.3f} -> {h['after']:.3f} on "
+                      f"{h['tasks']} tasks (won {h['won']}, lost {h['lost']}, Wilcoxon p {h['p']}, "
+                      f"95% CI [{h['ci'][0]:+.3f}, {h['ci'][1]:+.3f}])", highlight=False)
+    console.print(f"seconds: {summary['seconds']}", highlight=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-seed", type=int, default=0)
     parser.add_argument("--arm", default="sft", choices=["sft", "sft+dpo", "control"])
     parser.add_argument("--dpo-lr", type=float, default=5e-7)
+    parser.add_argument("--dev-only", action="store_true",
+                        help="evaluate on the dev set only (for choosing settings; never HumanEval)")
     parser.add_argument("--rows", type=int, default=0, help="train on the first N rows (0 = all)")
     parser.add_argument("--lr", type=float, default=2e-5)
     parser.add_argument("--epochs", type=float, default=3.0)
