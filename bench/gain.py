@@ -1,8 +1,12 @@
 """The gain benchmark: does distillation make the embedded student better on all of HumanEval?
 
-    python bench/gain.py data --slots 2000          # grow verified teacher questions (resumable)
-    python bench/gain.py train --seed 0             # train the student on them, evaluate, compare
-    python bench/gain.py report                     # print the figures of everything finished
+    python bench/gain.py data --slots 3000 --data-seed 0   # verified teacher questions (resumable;
+    python bench/gain.py data --slots 3000 --data-seed 1   #   seeds can run side by side)
+    python bench/gain.py train --arm sft --lr 5e-5 --seed 0 [--rows N] [--dev-only]
+    python bench/gain.py train --arm control | --arm sft+dpo
+
+Side by side, give each process one thread (OMP_NUM_THREADS=1): two 2-thread torch processes on
+2 cores run about 4x slower. Each train run writes results/<tag>.json and prints its figures.
 
 Everything lands in --out (default runs/gain) and every model call goes through the request
 cache, so a killed phase resumes where it stopped and a rerun costs nothing.
@@ -106,8 +110,8 @@ def _rows_for(arm: str, train: list[Taught], cfg: RunConfig, cache, out: Path,
               ) -> tuple[list[dict], list[dict]]:
     """(SFT rows, DPO rows) of one arm; every arm trains on the same questions.
 
-    sft: the teacher's verified answers. sft+dpo: those, then DPO on (teacher's answer, the
-    question writer's own function where it fails the examples: a real teacher mistake).
+    sft: the teacher's verified answers. sft+dpo: those, then DPO on (teacher's answer, an AST
+    mutation of it that really fails the settled tests), SODA's verified-faulty side.
     control: the student's own passing answers to the same questions (self-distillation), so a
     gain that also shows here is a format effect, not the teacher's knowledge.
     """
@@ -140,17 +144,12 @@ def _rows_for(arm: str, train: list[Taught], cfg: RunConfig, cache, out: Path,
 
     # Rejected side: AST mutations of the teacher's answer that really fail the settled tests.
     teacher = Teacher(role_generator("embedded:teacher", cfg, cache),
-                      Teach(mutation_share=1.0), limits=Limits(timeout_s=10), seed=args_seed(cfg))
+                      Teach(mutation_share=1.0), limits=Limits(timeout_s=10), seed=cfg.seed)
     faulty = teacher.mutated([t.problem for t in train], {t.problem.id: t.correct() for t in train})
     by_id = {t.problem.id: t for t in train}
     pairs = [(by_id[f.problem_id].problem, by_id[f.problem_id].correct().code, f.code)
              for f in faulty if f.kept]
     return sft, dpo_rows(pairs)
-
-
-def args_seed(cfg: RunConfig) -> int:
-    """The seed a configuration carries."""
-    return cfg.seed
 
 
 def _tokens(rows: list[dict]) -> int:
