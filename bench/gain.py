@@ -22,19 +22,19 @@ from pathlib import Path
 
 from rich.console import Console
 
-from codistill.config import RunConfig
+from codistill.config import Data, RunConfig
 from codistill.data.synth import dedupe
 from codistill.jsonl import Appender, iter_json
-from codistill.models.base import Sampling
 from codistill.records import Solution, Taught
 from codistill.roles import open_cache, role_generator
 from codistill.sandbox import Limits
-from codistill.stages.questions import grow_questions, verified
+from codistill.stages.questions import grow_questions, verified, writer_sampling
 from codistill.stages.teach import stable_fraction
 
 console = Console(stderr=True)
 DTYPE = "bfloat16"  # fixed: bf16 changes some greedy outputs, so compared runs share one dtype
-WRITER = Sampling(temperature=0.8, top_p=0.95, max_new_tokens=384, stop=("\n```",), seed=0)
+_W = Data.model_fields["synth_generation"].default_factory()  # codistill run's default writer
+WRITER = writer_sampling(_W.temperature, _W.top_p, _W.max_new_tokens, seed=0)
 
 
 def _config(args: argparse.Namespace) -> RunConfig:

@@ -58,7 +58,8 @@ def solve_prompt(problem: Problem) -> str:
                   **values)
 
 
-def _words(text: str) -> str:
+def normalize_text(text: str) -> str:
+    """Lower case, words only: how two texts are compared for containment or duplicates."""
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
@@ -66,7 +67,7 @@ def teacher_prompt(problem: Problem) -> str:
     """What the teacher is asked: the student's request, plus the question text when the code
     prompt does not already say it (seed questions state requirements only in `question`)."""
     if problem.prompt.strip() and problem.question.strip() and (
-            _words(problem.question) not in _words(problem.prompt)):
+            normalize_text(problem.question) not in normalize_text(problem.prompt)):
         return render("solve_function_question", prompt=problem.prompt, question=problem.question,
                       **language_vars(problem.language))
     return solve_prompt(problem)

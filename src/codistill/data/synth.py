@@ -23,7 +23,7 @@ from typing import Any
 
 from codistill.extract import fenced_blocks, python_definitions
 from codistill.models.base import Request
-from codistill.prompting import render
+from codistill.prompting import normalize_text, render
 from codistill.records import Problem
 from codistill.sandbox import Program, Verdict
 
@@ -274,9 +274,9 @@ def _with_indented_doc(source: str) -> str:
     return "\n".join([head, "    " + quote + lines[0].strip(), *lines[1:], "    " + quote]) + "\n"
 
 
-def normalize_text(text: str) -> str:
-    """Lower case, words only: what two descriptions are compared on for duplicates."""
-    return re.sub(r"\W+", " ", text.lower()).strip()
+def duplicate_keys(problem: Problem) -> set[str]:
+    """What makes two questions the same here: the function's name, or the words of the description."""
+    return {f"name:{problem.entry_point}", f"doc:{normalize_text(problem.question)}"}
 
 
 def dedupe(problems: Iterable[Problem]) -> tuple[list[Problem], int]:
@@ -284,7 +284,7 @@ def dedupe(problems: Iterable[Problem]) -> tuple[list[Problem], int]:
     seen: set[str] = set()
     kept, dropped = [], 0
     for p in problems:
-        keys = {f"name:{p.entry_point}", f"doc:{normalize_text(p.question)}"}
+        keys = duplicate_keys(p)
         if keys & seen:
             dropped += 1
             continue

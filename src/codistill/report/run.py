@@ -153,7 +153,7 @@ def build_report(root: str | Path) -> Path:
     cycles = by_cycle(manifest)
     figs = root / "report"
     sections: list[tuple[str, str]] = []
-    from codistill.report.summary import summary_lines
+    from codistill.report.summary import summary_lines  # it reads the manifest through this module
 
     if result := summary_lines(root):
         sections.append(("Result", "<ul>" + "".join(

@@ -114,8 +114,7 @@ class CycleRunner:
     def questions(self) -> list[Problem]:
         """Teacher-written questions at its own level (data.seeds 'synth'), screened; resumable."""
         from codistill.evaluate.decontam import Decontaminator
-        from codistill.models.base import Sampling
-        from codistill.stages.questions import grow_questions, verified
+        from codistill.stages.questions import grow_questions, verified, writer_sampling
 
         data = self.config.data
         stage = self._stage("questions", 0, "models.teacher", "models.dtype", "data.synth_questions",
@@ -123,9 +122,7 @@ class CycleRunner:
         if not stage.done:
             started = self._clock()
             g = data.synth_generation
-            sampling = Sampling(temperature=g.temperature, top_p=g.top_p,
-                                max_new_tokens=g.max_new_tokens, stop=("\n```",),
-                                seed=self.config.seed)
+            sampling = writer_sampling(g.temperature, g.top_p, g.max_new_tokens, self.config.seed)
             previous = stage.rows()
             with self._bar("questions", data.synth_questions - len(previous)) as advance, \
                     stage.appender() as out:

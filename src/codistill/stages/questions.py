@@ -22,13 +22,13 @@ from codistill.data.synth import (
     StubError,
     agreed_values,
     draft_question,
-    normalize_text,
+    duplicate_keys,
     output_program,
     read_outputs,
     settle,
     slot_request,
 )
-from codistill.extract import extract_code
+from codistill.extract import extract_code, python_header
 from codistill.jsonl import Appender
 from codistill.models.base import Generator, Request, Sampling
 from codistill.prompting import teacher_prompt
@@ -36,6 +36,13 @@ from codistill.records import Problem
 from codistill.sandbox import Limits, run_all
 
 ANSWER = Sampling(temperature=0.0, max_new_tokens=384, seed=0)
+WRITER_STOP = ("\n```",)  # the end of the writer's code block: what follows is commentary
+
+
+def writer_sampling(temperature: float, top_p: float, max_new_tokens: int, seed: int) -> Sampling:
+    """How question writers are sampled (in `codistill run` and in bench/gain.py alike)."""
+    return Sampling(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
+                    stop=WRITER_STOP, seed=seed)
 SECOND_ANSWER = Sampling(temperature=0.7, top_p=0.95, max_new_tokens=384, seed=1)
 
 
@@ -58,17 +65,13 @@ class Screen:
         self.decontaminator = decontaminator
         self.seen: set[str] = set()
 
-    @staticmethod
-    def _keys(problem: Problem) -> set[str]:
-        return {f"name:{problem.entry_point}", f"doc:{normalize_text(problem.question)}"}
-
     def remember(self, problem: Problem) -> None:
         """Mark a problem's name and description as taken."""
-        self.seen |= self._keys(problem)
+        self.seen |= duplicate_keys(problem)
 
     def reason(self, problem: Problem) -> str:
         """Why a draft is rejected before solving ('' when it is not)."""
-        if self._keys(problem) & self.seen:
+        if duplicate_keys(problem) & self.seen:
             return "duplicate"
         if self.decontaminator is not None and self.decontaminator.check_problem(problem):
             return "benchmark_overlap"
@@ -149,7 +152,8 @@ def _outputs(items: list[tuple[Problem, str]], limits: Limits,
 
 
 def _with_imports(draft: Problem, code: str) -> str:
-    return "".join(f"{line}\n" for line in draft.meta.get("imports", [])) + code
+    """The answer as the sandbox runs it: the prompt's imports in front (extract.python_header)."""
+    return python_header(draft.prompt, draft.entry_point) + code
 
 
 def _settle(drafts: list[tuple[dict[str, Any], Problem]], teacher: Generator, limits: Limits,
