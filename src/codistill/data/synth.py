@@ -49,17 +49,30 @@ DATA = (
     "two integers", "a list of floats", "a dictionary", "a list of tuples", "a list of lists",
     "a string and an integer", "a list of integers and a target integer",
 )
+# Half of the slots also get a setting: without one the teacher writes the obvious exercise for
+# each topic (is_palindrome, word_frequency) and past a few hundred slots most are duplicates.
+SETTINGS = (
+    "a library catalogue", "a parking garage", "sports results", "a weather station",
+    "a to-do list", "an online shop", "a school timetable", "a chess or checkers board",
+    "DNA sequences", "a music playlist", "bank transactions", "a train schedule",
+    "a file system path", "log lines from a server", "a voting system", "a recipe",
+    "a warehouse", "a social network", "a board game", "an elevator", "a calendar",
+    "student grades", "a spreadsheet column", "network packets", "a hotel booking system",
+    "a text editor", "a robot on a grid", "a fitness tracker", "a restaurant bill", "a card game",
+)
 FORBIDDEN_IMPORTS = re.compile(r"^\s*(import|from)\s+(os|sys|subprocess|socket|shutil|pathlib)\b",
                                re.MULTILINE)
 
 
 def slot_request(index: int, seed: int) -> Request:
-    """The request for stub number `index`: a seeded topic, kind of data and number of examples."""
+    """The request for stub number `index`: a seeded topic, kind of data, setting and number of examples."""
     digest = hashlib.sha256(f"{seed}:{index}".encode()).digest()
     topic = TOPICS[int.from_bytes(digest[:4], "big") % len(TOPICS)]
     data = DATA[int.from_bytes(digest[4:8], "big") % len(DATA)]
     examples = 3 + digest[8] % 2
-    return Request.user(render("synth_question", topic=topic, data=data, examples=examples))
+    setting = SETTINGS[int.from_bytes(digest[9:13], "big") % len(SETTINGS)] if digest[13] % 2 else ""
+    return Request.user(render("synth_question", topic=topic, data=data, examples=examples,
+                               setting=setting))
 
 
 class StubError(ValueError):
