@@ -1,7 +1,9 @@
 """Without namespaces: weaker isolation, still correct verdicts, a loud warning, no orphans.
 
-Forced with Limits(isolation="none") or $CODISTILL_SANDBOX_ISOLATION=none; "auto" falls back by
-itself where bubblewrap is missing or refused (simulated here).
+Forced with Limits(isolation="none") or $CODISTILL_SANDBOX_ISOLATION=none; "auto" falls back
+where bubblewrap is missing or refused (simulated here) only when the user opted in with
+$CODISTILL_SANDBOX_ALLOW_UNISOLATED=1 or Limits(allow_unisolated=True): without that it refuses
+(test_sandbox_view.py).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def test_verdicts_are_the_same(fresh_warning: None) -> None:
     good = execute(Program("python", "def f(x):\n    return x + 1\n", CHECK, "f"), NONE)
     bad = execute(Program("python", "def f(x):\n    return x\n", CHECK, "f"), NONE)
     assert good.status is Status.PASSED and good.details["isolation"] == "none"
+    assert good.unisolated and bad.unisolated
     assert bad.status is Status.FAILED and bad.failed_test == "assert candidate(1) == 2"
 
 
@@ -96,14 +99,15 @@ def test_environment_variable_forces_the_fallback(fresh_warning: None,
     assert execute(py("print(1)"), Limits()).details["isolation"] == "none"
 
 
-def test_auto_falls_back_when_namespaces_are_refused(fresh_warning: None,
-                                                     monkeypatch: pytest.MonkeyPatch,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
-    """On a kernel that refuses namespaces, auto mode runs anyway and warns why."""
+def test_auto_falls_back_when_allowed_and_namespaces_are_refused(
+        fresh_warning: None, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """On a kernel that refuses namespaces, auto mode with the opt-in runs and warns why."""
     monkeypatch.setattr(isolation, "namespaces_problem", lambda: "bwrap: No permissions")
+    monkeypatch.setenv(isolation.ENV_ALLOW, "1")
     with caplog.at_level(logging.WARNING, logger="codistill.sandbox"):
         verdict = execute(py("print(1)"), Limits(isolation="auto"))
-    assert verdict.passed and verdict.details["isolation"] == "none"
+    assert verdict.passed and verdict.details["isolation"] == "none" and verdict.unisolated
     assert "bwrap: No permissions" in caplog.text
 
 

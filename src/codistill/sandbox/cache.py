@@ -23,6 +23,9 @@ from codistill import paths
 
 ENV_CACHE = "CODISTILL_SANDBOX_CACHE"
 VERSION = "1"  # bump when harness code or build layout changes
+# Folders of the root that runs never see (isolation.Sandbox masks them): builds in progress
+# hold other programs' sources, and Go's build cache their compiled packages.
+PRIVATE = ("tmp", "go-build")
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -35,16 +38,20 @@ def root() -> Path:
 
 
 def ensure_root() -> Path:
-    """The cache root, created if needed."""
-    return _ensure(root())
+    """The cache root, created if needed, with its private folders (so they can be masked)."""
+    base = _ensure(root())
+    _ensure(base / "tmp")
+    (base / "go-build").mkdir(exist_ok=True)  # listable: the go command trims it
+    return base
 
 
 def _ensure(path: Path) -> Path:
-    # Runs see the whole cache read-only, under an unprivileged uid. Levels above the entries
-    # are traversable but not listable (0711), and entry names are hashes of their sources, so
-    # a run can reach its own artifacts (named on its command line) but cannot find others'.
+    # Runs see the cache read-only. Levels above the entries can be traversed but not listed,
+    # and entries are named by hashes of their sources, so a run reaches its own artifacts
+    # (named on its command line) but cannot find others' (a reference solution's, say).
+    # Not even the owner may list them (0311): without root, runs have the owner's uid.
     path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o711)
+    path.chmod(0o311)
     return path
 
 

@@ -8,8 +8,9 @@ import math
 import time
 import traceback
 from pathlib import Path
+from types import ModuleType
 
-from codistill.sandbox import cache, isolation, languages, supervisors
+from codistill.sandbox import cache, isolation, languages, supervisors, view
 from codistill.sandbox.judge import cpu_limit, judge
 from codistill.sandbox.languages.base import Build, Launch, Rejected, Where
 from codistill.sandbox.types import Limits, Program, Status, Verdict
@@ -36,7 +37,7 @@ def check_limits(limits: Limits) -> None:
 
 @functools.cache
 def toolchain_mounts() -> tuple[str, ...]:
-    """Host paths every sandbox shows read-only: the Python install and usable toolchains."""
+    """Host paths every sandbox shows read-only: Python's standard library, usable toolchains."""
     found = list(isolation.sandbox_python().roots)
     for module in languages.REGISTRY.values():
         if module.missing() is None:
@@ -72,6 +73,24 @@ def _run(program: Program, limits: Limits) -> Verdict:
     if problem:
         return Verdict(Status.ENVIRONMENT_ERROR, id=program.id, error_type="NoIsolation",
                        message=problem, details={"missing_toolchain": "bubblewrap"})
+    verdict = _run_in(program, name, language, limits, namespaces)
+    verdict.unisolated = not namespaces
+    return verdict
+
+
+def run_sandbox(limits: Limits, namespaces: bool, packages: tuple[str, ...] = ()
+                ) -> isolation.Sandbox:
+    """The sandbox that runs programs (not compiles) under `limits`, allowing `packages` too.
+
+    Programs with the same extra packages share warm supervisors; others get their own.
+    """
+    return isolation.Sandbox(namespaces=namespaces, network=limits.network,
+                             disk_mb=limits.max_disk_mb, ro=toolchain_mounts(),
+                             cache=str(cache.ensure_root()), packages=view.allowed(packages))
+
+
+def _run_in(program: Program, name: str, language: ModuleType, limits: Limits,
+            namespaces: bool) -> Verdict:
     try:
         build = language.build(program)
     except Rejected as exc:
@@ -92,9 +111,7 @@ def _run(program: Program, limits: Limits) -> Verdict:
                            message=found.message, stderr=done.stderr, compile_s=compile_s,
                            details={"cached": cached})
         artifacts = done.directory
-    sandbox = isolation.Sandbox(namespaces=namespaces, network=limits.network,
-                                disk_mb=limits.max_disk_mb, ro=toolchain_mounts(),
-                                cache=str(cache.ensure_root()))
+    sandbox = run_sandbox(limits, namespaces, program.packages)
     where = Where(artifacts=sandbox.guest_path(artifacts) if artifacts else None,
                   guest=sandbox.guest_path(isolation.GUEST_DIR), limits=limits)
     job = _job(language.launch(program, where), program, limits)

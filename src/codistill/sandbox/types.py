@@ -41,6 +41,8 @@ class Limits:
     network: bool = False
     max_disk_mb: int = 64  # scratch space of the run directory (a size-capped tmpfs)
     isolation: str = "auto"  # "auto" | "namespaces" | "none"; see docs/sandbox.md
+    # With "auto" where namespaces are missing: run unisolated instead of refusing.
+    allow_unisolated: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,9 @@ class Program:
     stdin: str | None = None
     expected_stdout: str | None = None
     id: str = ""  # caller's key, copied to the verdict so results join back
+    # Python distributions this program may import beyond sandbox.view.DEFAULT_PACKAGES
+    # (with their requirements), e.g. ("pandas",) for a question about pandas.
+    packages: tuple[str, ...] = ()
 
     def with_(self, **changes: Any) -> Program:
         """A copy with some fields changed."""
@@ -80,6 +85,7 @@ class Verdict:
     run_s: float = 0.0
     id: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    unisolated: bool = False  # ran without namespaces: it could read the host's files
 
     @property
     def passed(self) -> bool:

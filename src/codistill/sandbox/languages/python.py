@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import sys
 
+from codistill.sandbox import view
 from codistill.sandbox.isolation import sandbox_python
 from codistill.sandbox.languages.base import (
     Build,
@@ -108,8 +109,10 @@ def _missing_module(info: dict) -> Diagnosis:
         return Diagnosis(Status.RUNTIME_ERROR, "ModuleNotFoundError", None,
                          f"no module named {name!r} (did you mean the standard {near[0]!r}?)")
     return Diagnosis(Status.ENVIRONMENT_ERROR, "ModuleNotFoundError", None,
-                     f"third-party module {name!r} is not installed in the sandbox's Python "
-                     f"({sandbox_python().executable}); install it there to run this program")
+                     f"third-party module {name!r} is not available in the sandbox: programs "
+                     f"see only {', '.join(view.DEFAULT_PACKAGES)} and what they declare in "
+                     "Program.packages, if installed for the sandbox's Python "
+                     f"({sandbox_python().packages_of or sys.executable})")
 
 
 def diagnose_compile(program: Program, stderr: str) -> Diagnosis:
