@@ -13,6 +13,7 @@ from codistill.data.synth import (
     output_program,
     read_outputs,
     settle,
+    signature,
     slot_request,
 )
 from codistill.extract import assemble_program
@@ -155,3 +156,13 @@ def test_assembled_answer_runs_without_its_own_demo_code() -> None:
     assert "== 5" not in source
     assert execute(Program(language="python", source=source, tests=final.tests,
                            entry_point=final.entry_point), LIMITS).passed
+
+
+def test_the_same_name_with_other_parameters_is_another_question() -> None:
+    a = draft_question(REPLY, "a")
+    other = a.prompt.replace("(numbers", "(values: dict, numbers", 1)
+    assert other != a.prompt
+    b = a.model_copy(update={"id": "b", "prompt": other, "question": "Count even values."})
+    assert signature(a) != signature(b) and signature(a).startswith(a.entry_point + "(")
+    kept, dropped = dedupe([a, b])
+    assert [p.id for p in kept] == ["a", "b"] and dropped == 0

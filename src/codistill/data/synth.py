@@ -288,12 +288,24 @@ def _with_indented_doc(source: str) -> str:
 
 
 def duplicate_keys(problem: Problem) -> set[str]:
-    """What makes two questions the same here: the function's name, or the words of the description."""
-    return {f"name:{problem.entry_point}", f"doc:{normalize_text(problem.question)}"}
+    """What makes two questions the same here: the function's signature, or the words of the description.
+
+    Names alone are too coarse: the teacher names functions after their topic, so
+    `inventory_bookkeeping(items: list[tuple[str, int]])` and `inventory_bookkeeping(stock: dict)`
+    are different exercises; the same name with the same parameters and return type is not.
+    """
+    return {f"sig:{signature(problem)}", f"doc:{normalize_text(problem.question)}"}
+
+
+def signature(problem: Problem) -> str:
+    """The entry point's def line without spaces, e.g. `f(xs:list[int])->int` (the name alone if absent)."""
+    found = re.search(rf"^\s*def\s+{re.escape(problem.entry_point)}\s*(\(.*?\)\s*(->[^:]*)?):\s*$",
+                      problem.prompt, re.MULTILINE)
+    return problem.entry_point + ("".join(found.group(1).split()) if found else "")
 
 
 def dedupe(problems: Iterable[Problem]) -> tuple[list[Problem], int]:
-    """Problems with a repeated function name or description removed (first kept), and the count dropped."""
+    """Problems with a repeated signature or description removed (first kept), and the count dropped."""
     seen: set[str] = set()
     kept, dropped = [], 0
     for p in problems:
