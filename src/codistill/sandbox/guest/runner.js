@@ -25,6 +25,14 @@ const freeze = Object.freeze;
 const target = path.resolve(process.argv[2]);
 const mode = process.argv[3] || "tests";
 for (const shared of [assert, assert.strict]) freeze(shared);
+// Output to the supervisor's pipes blocks until it is read, as it does in every other language.
+// Node writes to pipes asynchronously: past the pipe's 64 KiB, output waits in memory for the
+// event loop, so a loop that prints without yielding never reaches the output cap (it ends by
+// time or memory, depending on timing) and process.exit() drops whatever is still queued.
+for (const stream of [process.stdout, process.stderr]) {
+  const handle = stream && stream._handle;
+  if (handle && typeof handle.setBlocking === "function") handle.setBlocking(true);
+}
 
 function report(status, details) {
   const buffer = Buffer.alloc(256);
