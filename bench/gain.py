@@ -2,7 +2,8 @@
 
     python bench/gain.py data --slots 3000 --data-seed 0   # verified teacher questions (resumable;
     python bench/gain.py data --slots 3000 --data-seed 1   #   seeds can run side by side)
-    python bench/gain.py train --arm sft --lr 5e-5 --seed 0 [--rows N] [--dev-only]
+    python bench/gain.py answers --answers 4            # more teacher solutions per training question
+    python bench/gain.py train --arm sft --lr 5e-5 --seed 0 [--rows N] [--dev-only] [--answers 4]
     python bench/gain.py train --arm control | --arm sft+dpo
 
 Side by side, give each process one thread (OMP_NUM_THREADS=1): two 2-thread torch processes on
@@ -89,6 +90,51 @@ def _verified(out: Path) -> tuple[list[Taught], list[Taught]]:
     return [t for t in kept if not is_dev(t.problem.id)], [t for t in kept if is_dev(t.problem.id)]
 
 
+def _sampled_dir(out: Path, answers: int) -> Path:
+    return out / "eval" / f"teacher-sampled-n{answers}"
+
+
+def phase_answers(args: argparse.Namespace) -> None:
+    """Sample more teacher solutions (T=0.8) to every training question and run its settled tests.
+
+    A new verified question costs the teacher about ten times the tokens of one more answer to a
+    question it has (writer, greedy answer, tie-break, and two thirds of slots are dropped).
+    """
+    from codistill.evaluate import evaluate_model
+
+    out = Path(args.out)
+    cfg = _config(args, batch_size=32)
+    cache = open_cache(cfg)
+    train, _ = _verified(out)
+    teacher = role_generator("embedded:teacher", cfg, cache)
+    result = evaluate_model(teacher, [t.problem for t in train], out_dir=_sampled_dir(out, args.answers),
+                            n=args.answers, temperature=0.8, max_new_tokens=384, ks=(1,),
+                            limits=Limits(timeout_s=10), cache=cache, progress=True)
+    extra = _extra_answers(out, args.answers, train)
+    console.print(f"{len(train)} training questions: teacher pass@1 at T=0.8 "
+                  f"{result.pass_at_k.get('pass@1', 0):.3f}; {sum(map(len, extra.values()))} more distinct "
+                  "passing solutions", highlight=False)
+
+
+def _extra_answers(out: Path, answers: int, train: list[Taught]) -> dict[str, list[str]]:
+    """Distinct passing sampled solutions per training question, the greedy one excluded."""
+    from codistill.evaluate.runner import read_scored
+    from codistill.extract import extract_code
+    from codistill.stages.teach import same_code
+
+    by_id = {t.problem.id: t for t in train}
+    found: dict[str, list[str]] = {}
+    for (tid, _), sample in sorted(read_scored(_sampled_dir(out, answers) / "samples.jsonl").items()):
+        if not sample.passed or tid not in by_id:
+            continue
+        p = by_id[tid].problem
+        code = extract_code(sample.raw, "python", prompt=p.prompt, entry_point=p.entry_point)
+        kept = [by_id[tid].correct().code, *found.get(tid, [])]
+        if not any(same_code(code, k) for k in kept):
+            found.setdefault(tid, []).append(code)
+    return found
+
+
 def _evaluate(cfg: RunConfig, cache, spec: str, out_dir: Path, dev: list,
               humaneval: bool = True) -> dict[str, object]:
     """Greedy pass@1 of one model on the dev questions and (unless told not to) all of HumanEval."""
@@ -107,7 +153,7 @@ def _evaluate(cfg: RunConfig, cache, spec: str, out_dir: Path, dev: list,
     return results
 
 
-def _rows_for(arm: str, train: list[Taught], cfg: RunConfig, cache, out: Path,
+def _rows_for(arm: str, train: list[Taught], cfg: RunConfig, cache, out: Path, answers: int = 1,
               ) -> tuple[list[dict], list[dict]]:
     """(SFT rows, DPO rows) of one arm; every arm trains on the same questions.
 
@@ -138,6 +184,9 @@ def _rows_for(arm: str, train: list[Taught], cfg: RunConfig, cache, out: Path,
                       f"itself (pass@1 {result.pass_at_k.get('pass@1', 0):.3f})", highlight=False)
         return sft_rows(own), []
     sft = sft_rows((t.problem, t.correct().code) for t in train)
+    if answers > 1:
+        extra = _extra_answers(out, answers, train)
+        sft += sft_rows((t.problem, code) for t in train for code in extra.get(t.problem.id, []))
     if arm == "sft":
         return sft, []
     from codistill.config import Teach
@@ -164,7 +213,7 @@ def phase_train(args: argparse.Namespace) -> None:
     from codistill.config import DPO, SFT
     from codistill.evaluate.compare import compare_results
     from codistill.roles import trainable_path
-    from codistill.train import sft_rows, train_dpo, train_sft
+    from codistill.train import train_dpo, train_sft
 
     out = Path(args.out)
     cfg = _config(args)
@@ -172,7 +221,9 @@ def phase_train(args: argparse.Namespace) -> None:
     train, dev = _verified(out)
     train = train[: args.rows] if args.rows else train
     # The model folder is shared by a dev-only run and the HumanEval run of the same settings.
-    model_tag = f"{args.arm}-rows{len(train)}-lr{args.lr:g}-ep{args.epochs:g}-seed{args.seed}"
+    model_tag = (f"{args.arm}-rows{len(train)}" + (f"-ans{args.answers}" if args.answers > 1 else "")
+                 + (f"-freeze{args.freeze}" if args.freeze else "")
+                 + f"-lr{args.lr:g}-ep{args.epochs:g}-seed{args.seed}")
     tag = model_tag + ("-dev" if args.dev_only else "")
     console.print(f"[bold]{tag}[/]: {len(train)} training questions, {len(dev)} dev questions",
                   highlight=False)
@@ -181,14 +232,14 @@ def phase_train(args: argparse.Namespace) -> None:
     base = _evaluate(cfg, cache, "embedded:student", out / "eval" / "base", dev, not args.dev_only)
     timings["eval_base"] = time.perf_counter() - started
     started = time.perf_counter()
-    sft, dpo = _rows_for(args.arm, train, cfg, cache, out)
+    sft, dpo = _rows_for(args.arm, train, cfg, cache, out, args.answers)
     timings["rows"] = time.perf_counter() - started
     epochs = args.epochs
     if args.arm == "control" and sft:  # the same number of training tokens as the teacher's rows
-        teacher_tokens = _tokens(sft_rows((t.problem, t.correct().code) for t in train))
+        teacher_tokens = _tokens(_rows_for("sft", train, cfg, cache, out, args.answers)[0])
         epochs = args.epochs * teacher_tokens / max(_tokens(sft), 1)
     settings = SFT(lr=args.lr, epochs=epochs, batch_size=args.batch, grad_accum=args.accum,
-                   max_length=768)
+                   max_length=768, freeze_layers=args.freeze)
     started = time.perf_counter()
     result = train_sft(trainable_path("embedded:student"), sft, out / "train" / model_tag / "sft",
                        settings, seed=args.seed, device="cpu", progress=False)
@@ -203,7 +254,7 @@ def phase_train(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     after = _evaluate(cfg, cache, str(model_dir), out / "eval" / model_tag, dev, not args.dev_only)
     timings["eval_after"] = time.perf_counter() - started
-    summary = {"tag": tag, "arm": args.arm, "questions": len(train), "sft_rows": len(sft),
+    summary = {"tag": tag, "arm": args.arm, "questions": len(train), "sft_rows": len(sft), "answers": args.answers, "freeze": args.freeze,
                "dpo_rows": len(dpo), "epochs": epochs, "lr": args.lr, "seed": args.seed,
                "dev_questions": len(dev), "steps": steps, "sft_loss": result.train_loss,
                "sft_tokens_per_s": round(tokens_per_s, 1),
@@ -226,7 +277,7 @@ def phase_train(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run one phase of the gain benchmark."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("phase", choices=["data", "train"])
+    parser.add_argument("phase", choices=["data", "answers", "train"])
     parser.add_argument("--out", default="runs/gain")
     parser.add_argument("--slots", type=int, default=2000)
     parser.add_argument("--chunk", type=int, default=64)
@@ -241,9 +292,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=float, default=3.0)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--accum", type=int, default=1)
+    parser.add_argument("--answers", type=int, default=1,
+                        help="answers: teacher samples per question; train: also use the distinct "
+                             "passing ones of that phase (1 = the greedy verified answer only)")
+    parser.add_argument("--freeze", type=int, default=0,
+                        help="freeze the embeddings and this many lowest layers (CPU speed)")
     args = parser.parse_args(argv)
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    {"data": phase_data, "train": phase_train}[args.phase](args)
+    {"data": phase_data, "answers": phase_answers, "train": phase_train}[args.phase](args)
     return 0
 
 

@@ -3,6 +3,7 @@
     python bench/train.py                       # the embedded student, 4 steps each, batch 4
     python bench/train.py --model DIR --steps 8 --batch 8 --dpo-ref model
     python bench/train.py --model DIR --random-init --device cuda --only grpo   # weights need not travel
+    python bench/train.py --compare --steps 6 --batch 8   # SFT speed-ups against plain bf16, one run
 
 Rows are HumanEval problems with their canonical solution (SFT, DPO chosen) and the solution
 with its last line dropped (DPO rejected), in the same chat format the pipeline trains on.
@@ -22,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from codistill.config import DPO, SFT
+from codistill.config import DPO, SFT, Lora
 from codistill.records import Problem
 from codistill.train import (
     GRPOSettings,
@@ -91,6 +92,34 @@ def mentions_return(completions: list, **kwargs: object) -> list[float]:
     return [float("return" in c[0]["content"]) for c in completions]
 
 
+# (name, SFT settings changes, train_sft keywords, SFTConfig overrides); the first is the baseline.
+VARIANTS = (
+    ("bf16 autocast (default)", {}, {}, {}),
+    ("fp32", {}, {}, {"bf16": False}),
+    ("packed", {}, {"packing": True}, {}),
+    ("LoRA r=16 (attention)", {}, {"lora": Lora(enabled=True)}, {}),
+    ("freeze embeddings + lower half", {"freeze_layers": 15}, {}, {}),
+    ("packed + freeze lower half", {"freeze_layers": 15}, {"packing": True}, {}),
+)
+
+
+def compare_sft(model: Path, rows: list[dict], args: argparse.Namespace, tmp: Path) -> None:
+    """Train the same rows under each variant, in turns, and print tokens/s against the baseline."""
+    tokens = count_tokens(model, rows, ("completion",))
+    base = None
+    for i, (name, changes, keywords, extra) in enumerate(VARIANTS):
+        settings = SFT(lr=1e-5, epochs=1, batch_size=args.batch, max_length=args.max_length,
+                       warmup_ratio=0.0, **changes)
+        result = train_sft(model, rows, tmp / f"variant-{i}", settings, device=args.device, progress=False,
+                           save_steps=10**6, trl_args=extra, **keywords)
+        speed = tokens / result.metrics["train_runtime"]
+        base = base or speed
+        print(f"{name:32s} {result.steps} steps {result.metrics['train_runtime']:6.1f} s "
+              f"{speed:6.1f} tokens/s  x{speed / base:.2f}  first loss "
+              f"{result.log_history[0].get('loss', float('nan')):.3f}, mean loss {result.train_loss:.3f}",
+              flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the SFT and DPO measurements and print tokens/s."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -109,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group", type=int, default=4, help="GRPO group size")
     parser.add_argument("--completion-length", type=int, default=128, help="GRPO max completion tokens")
     parser.add_argument("--packing", action="store_true", help="pack SFT rows into max-length sequences")
+    parser.add_argument("--compare", action="store_true",
+                        help="SFT only: time each speed-up (fp32, packing, LoRA, frozen layers) against bf16")
     parser.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
                         help="autocast: auto is train_*'s choice (bf16 on GPUs and on CPUs with bf16 instructions)")
     args = parser.parse_args(argv)
@@ -128,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         if args.random_init:
             model = random_init(model, Path(tmp) / "random")
+        if args.compare:
+            compare_sft(model, sft_rows((p, good) for p, good, _ in triples), args, Path(tmp))
+            return 0
         if args.only in (None, "sft"):
             rows = sft_rows((p, good) for p, good, _ in triples)
             tokens = count_tokens(model, rows, ("completion",))

@@ -11,7 +11,8 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from codistill.models.base import Generation, Generator, Progress, Request, Sampling
@@ -27,6 +28,20 @@ def cache_key(identity: str, request: Request, sampling: Sampling) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+class CacheError(RuntimeError):
+    """The cache file cannot be opened, read or written (a full disk, a read-only folder)."""
+
+
+@contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """SQLite's errors say what failed but not where: add the cache file and what to do."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise CacheError(f"request cache {path}: {exc}; free space or make it writable, or set "
+                         "`cache` in the config to another file") from None
+
+
 class RequestCache:
     """Persistent map from cache key to Generation, shared by threads and processes."""
 
@@ -37,12 +52,13 @@ class RequestCache:
         self._count_lock = threading.Lock()
         self.hits = 0
         self.misses = 0
-        conn = self._conn()
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS generations ("
-            " key TEXT PRIMARY KEY, model TEXT NOT NULL, value TEXT NOT NULL, created REAL)"
-        )
-        conn.commit()
+        with _naming(self.path):
+            conn = self._conn()
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS generations ("
+                " key TEXT PRIMARY KEY, model TEXT NOT NULL, value TEXT NOT NULL, created REAL)"
+            )
+            conn.commit()
 
     def _conn(self) -> sqlite3.Connection:
         # One connection per thread: sqlite3 connections must not cross threads.
@@ -57,7 +73,9 @@ class RequestCache:
 
     def get(self, key: str) -> Generation | None:
         """The cached generation for `key`, counting a hit or a miss."""
-        row = self._conn().execute("SELECT value FROM generations WHERE key = ?", (key,)).fetchone()
+        with _naming(self.path):
+            row = self._conn().execute("SELECT value FROM generations WHERE key = ?",
+                                       (key,)).fetchone()
         with self._count_lock:
             if row is None:
                 self.misses += 1
@@ -74,12 +92,19 @@ class RequestCache:
         """Store one generation (first writer wins; identical keys mean identical requests)."""
         data = generation.to_dict()
         data["cached"] = False
-        conn = self._conn()
-        conn.execute(
-            "INSERT OR IGNORE INTO generations (key, model, value, created) VALUES (?, ?, ?, ?)",
-            (key, model, json.dumps(data, ensure_ascii=False), time.time()),
-        )
-        conn.commit()
+        with _naming(self.path):
+            conn = self._conn()
+            try:
+                conn.execute(
+                    "INSERT OR IGNORE INTO generations (key, model, value, created) "
+                    "VALUES (?, ?, ?, ?)",
+                    (key, model, json.dumps(data, ensure_ascii=False), time.time()),
+                )
+                conn.commit()
+            except sqlite3.DatabaseError:
+                with suppress(sqlite3.Error):
+                    conn.rollback()  # else the failed transaction stays open on this connection
+                raise
 
     def __len__(self) -> int:
         return self._conn().execute("SELECT COUNT(*) FROM generations").fetchone()[0]

@@ -130,6 +130,8 @@ class SFT(Section):
     grad_accum: int = Field(1, ge=1)
     max_length: int = Field(1024, ge=64, description="tokens per example, longer ones truncated")
     warmup_ratio: float = Field(0.03, ge=0.0, lt=1.0)
+    freeze_layers: int = Field(0, ge=0, description="freeze the embeddings and this many lowest "
+                               "decoder layers (full fine-tuning only; saves their backward pass)")
 
 
 class DPO(Section):

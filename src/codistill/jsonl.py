@@ -1,10 +1,11 @@
-"""JSONL files that survive crashes: append-and-flush writes, torn-line repair, precise errors."""
+"""Crash-safe files: whole-line JSONL appends, torn-tail repair, atomic rewrites, clear errors."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -94,22 +95,39 @@ def describe_validation(exc: ValidationError, model: type[BaseModel]) -> str:
 
 
 class Appender:
-    """Append records to a JSONL file, one flushed line each, after repairing a torn tail."""
+    """Append records to a JSONL file, one whole line per write, after repairing a torn tail.
+
+    Each line goes to the OS in one unbuffered append, so a killed process keeps every line it
+    wrote and at most one torn line (dropped on the next open). A write that fails (a full disk)
+    is undone and raised as an OSError naming the file. One writer per file: stages hold the
+    run's lock, evaluations their output folder's.
+    """
 
     def __init__(self, path: str | Path, *, fsync: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        repair_tail(self.path)
-        self._fh = self.path.open("a", encoding="utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            repair_tail(self.path)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise naming(exc, self.path) from None
         self._fsync = fsync
 
     def write(self, record: BaseModel | dict[str, Any]) -> None:
-        """Append one record and flush it to the OS, so a killed process keeps it."""
+        """Append one record as one line, handed to the OS before returning."""
         line = record.model_dump_json() if isinstance(record, BaseModel) else json.dumps(record, ensure_ascii=False)
-        self._fh.write(line + "\n")
-        self._fh.flush()
-        if self._fsync:
-            os.fsync(self._fh.fileno())
+        data = (line + "\n").encode("utf-8")
+        size = os.fstat(self._fd).st_size
+        try:
+            written = 0
+            while written < len(data):  # a short write happens when the disk fills mid-line
+                written += os.write(self._fd, data[written:])
+            if self._fsync:
+                os.fsync(self._fd)
+        except OSError as exc:
+            with suppress(OSError):
+                os.ftruncate(self._fd, size)  # no torn line left behind for the next reader
+            raise naming(exc, self.path) from None
 
     def write_all(self, records: Iterable[BaseModel | dict[str, Any]]) -> int:
         """Append many records; return how many."""
@@ -121,13 +139,41 @@ class Appender:
 
     def close(self) -> None:
         """Close the file."""
-        self._fh.close()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
     def __enter__(self) -> Appender:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def naming(exc: OSError, path: str | Path) -> OSError:
+    """The same OS error, with `path` as its file name when it had none (writes on a full disk)."""
+    if exc.filename or exc.errno is None:
+        return exc
+    return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Replace a file's whole text at once (temp file + rename): a reader never sees half of it.
+
+    One writer per file (the run's lock, an evaluation folder's, rank 0): the temp file's name is
+    fixed, so one left by a killed writer is taken over by the next write instead of piling up.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise naming(exc, path) from None
+    return path
 
 
 def write_records(path: str | Path, records: Iterable[BaseModel | dict[str, Any]]) -> int:

@@ -73,6 +73,7 @@ class Answer(Record):
     judge_raw: str = ""
     bucket: Literal["easy", "medium", "hard", "excluded"] = "hard"
     raw: str = ""
+    tokens: int = 0  # the student's generated tokens for this answer
 
 
 class Sample(Record):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import os
 import shutil
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from codistill.jsonl import Appender, iter_json, read_records, repair_tail
+from codistill.jsonl import Appender, iter_json, read_records, repair_tail, write_text_atomic
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -86,9 +85,7 @@ class RunStore:
         return {"version": 1, "created": time.time(), "stages": {}}
 
     def _save(self) -> None:
-        tmp = self._manifest_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.manifest, indent=2, default=str))
-        os.replace(tmp, self._manifest_path)
+        write_text_atomic(self._manifest_path, json.dumps(self.manifest, indent=2, default=str))
 
     def stage(self, name: str, cycle: int | None = None,
               depends: dict[str, Any] | None = None) -> Stage:

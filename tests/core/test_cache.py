@@ -8,7 +8,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from codistill.cache import CachedGenerator, RequestCache, cache_key
+import pytest
+
+from codistill.cache import CachedGenerator, CacheError, RequestCache, cache_key
 from codistill.models.base import Generation, Generator, Progress, Request, Sampling
 
 
@@ -118,3 +120,10 @@ def test_concurrent_processes(tmp_path: Path) -> None:
     cache = RequestCache(path)
     assert len(cache) == 4 * 200 + 200
     assert cache.get("p3-199").text == "199"
+
+
+def test_a_cache_that_cannot_be_opened_is_named(tmp_path: Path) -> None:
+    where = tmp_path / "a-folder"
+    where.mkdir()  # not a file SQLite can open
+    with pytest.raises(CacheError, match=f"request cache {where}: unable to open"):
+        RequestCache(where)

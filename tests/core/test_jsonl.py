@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,3 +64,31 @@ def test_write_records_is_atomic(tmp_path: Path) -> None:
     assert write_records(path, [Problem(id="a", question="q")]) == 1
     assert not path.with_name("out.jsonl.tmp").exists()
     assert read_records(path, Problem)[0].id == "a"
+
+
+FULL = """
+import resource, signal, sys
+from codistill.jsonl import Appender, write_text_atomic
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit a write then fails (EFBIG)
+resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))  # a disk that fills after 100 bytes
+with Appender(sys.argv[1]) as out:
+    out.write({"id": 1, "text": "x" * 40})
+    try:
+        out.write({"id": 2, "text": "y" * 80})
+    except OSError as exc:
+        print("append", exc.filename)
+try:
+    write_text_atomic(sys.argv[2], "z" * 200)
+except OSError as exc:
+    print("replace", exc.filename)
+"""
+
+
+def test_a_write_the_disk_refuses_names_the_file_and_leaves_it_whole(tmp_path: Path) -> None:
+    records, text = tmp_path / "a.jsonl", tmp_path / "b.json"
+    text.write_text("old")
+    done = subprocess.run([sys.executable, "-c", FULL, str(records), str(text)],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == [f"append {records}", f"replace {text}"]
+    assert records.read_text() == '{"id": 1, "text": "' + "x" * 40 + '"}\n'  # no torn second line
+    assert text.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl", "b.json"]

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.stages.helpers_run import SYNTH_RULES, teacher_script, write_problems
 from tests.tiny import tiny_model_and_tokenizer
 
 from codistill.config import load_config
@@ -15,68 +16,13 @@ from codistill.report.summary import summary_lines
 from codistill.stages.cycle import run_cycles
 from codistill.store import StaleStageError
 
-FUNCS = {  # name -> (correct body, faulty body, test)
-    "double": ("return x * 2", "return x + 2", "assert candidate(3) == 6"),
-    "square": ("return x * x", "return x + x", "assert candidate(3) == 9"),
-    "negate": ("return -x", "return x", "assert candidate(4) == -4"),
-    "halve": ("return x // 2", "return x / 2", "assert candidate(5) == 2"),
-    "triple": ("return 3 * x", "return x", "assert candidate(2) == 6"),
-}
-JUDGE = ('{"basic_functionality": 2, "boundary_checks": 1, "requirement_coverage": 1, '
-         '"readability": 1, "coding_practice": 0}')
-EVOLVED = """## Question
-Write `triple(x: int) -> int` that returns three times x, e.g. triple(2) == 6.
-
-## Prompt
-```python
-def triple(x: int) -> int:
-    \"\"\"Return three times x.\"\"\"
-```
-
-## Tests
-```python
-def check(candidate):
-    assert candidate(2) == 6
-    assert candidate(0) == 0
-    assert candidate(-1) == -3
-```
-
-## Solution
-```python
-def triple(x: int) -> int:
-    return 3 * x
-```
-"""
-
-
-def _problem(name: str) -> dict:
-    body, _, test = FUNCS[name]
-    prompt = f'def {name}(x: int) -> int:\n    """Compute {name} of x."""\n'
-    return {"id": f"t/{name}", "question": f"Write {name}(x).", "prompt": prompt,
-            "entry_point": name, "tests": f"def check(candidate):\n    {test}\n",
-            "reference": prompt + f"    {body}\n", "topic": "math", "difficulty": "easy"}
-
-
-def _teacher_script(path: Path) -> Path:
-    rules = [{"match": "Rubric", "reply": JUDGE},
-             {"match": "exercise", "reply": EVOLVED}]
-    for name, (good, bad, _) in FUNCS.items():
-        rules.append({"regex": f"(?s)def {name}.*looks reasonable",
-                      "reply": f"```python\ndef {name}(x: int) -> int:\n    {bad}\n```"})
-        rules.append({"match": f"def {name}(",
-                      "reply": f"```python\ndef {name}(x: int) -> int:\n    {good}\n```"})
-    path.write_text(json.dumps({"name": "teacher", "rules": rules}))
-    return path
-
 
 @pytest.fixture
 def run_config(tmp_path: Path):  # noqa: ANN201 - a factory
     tiny_model_and_tokenizer(tmp_path, context=4096)  # room for judge prompts (the scorer)
-    seeds = tmp_path / "seeds.jsonl"
-    seeds.write_text("".join(json.dumps(_problem(n)) + "\n" for n in ("double", "square", "negate", "halve")))
-    bench = tmp_path / "bench.jsonl"
-    bench.write_text(json.dumps(_problem("triple")) + "\n" + json.dumps(_problem("double")) + "\n")
-    teacher = _teacher_script(tmp_path / "teacher.json")
+    seeds = write_problems(tmp_path / "seeds.jsonl", ["double", "square", "negate", "halve"])
+    bench = write_problems(tmp_path / "bench.jsonl", ["triple", "double"])
+    teacher = teacher_script(tmp_path / "teacher.json")
 
     def make(*extra: str):  # noqa: ANN202
         return load_config(None, [
@@ -155,22 +101,9 @@ def test_two_cycles_end_to_end_then_resume(run_config, tmp_path: Path) -> None:
         run_cycles(run_config("teach.mutation_share=0.0"))
 
 
-SYNTH = '''```python
-def quadruple(x: int) -> int:
-    """Return four times the number x; zero stays zero."""
-    return 4 * x
-
-assert quadruple(2) == 8
-assert quadruple(0) == 0
-assert quadruple(-1) == -4
-```'''
-
-
 def test_teacher_written_questions_join_the_pool(run_config, tmp_path: Path) -> None:
     script = json.loads((tmp_path / "teacher.json").read_text())
-    script["rules"][:0] = [
-        {"match": "programming exercise about", "reply": SYNTH},
-        {"match": "def quadruple(", "reply": "```python\ndef quadruple(x):\n    return x * 4\n```"}]
+    script["rules"][:0] = SYNTH_RULES
     (tmp_path / "teacher.json").write_text(json.dumps(script))
     seeds = tmp_path / "seeds.jsonl"
     stages = run_cycles(run_config("name=s", "cycles=1", f"data.seeds=[{seeds}, synth]",

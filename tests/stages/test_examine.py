@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 from codistill.config import Ablation, Examine
+from codistill.jsonl import Appender, read_records
 from codistill.models.base import Request, Sampling
 from codistill.models.fake import FakeGenerator, prompt_text
-from codistill.records import Problem
+from codistill.records import Answer, Problem
 from codistill.sandbox import Limits
-from codistill.stages.examine import examine_stage
+from codistill.stages.examine import examine_stage, examine_stats
 
 LIMITS = Limits(timeout_s=5)
 TESTS = "def check(candidate):\n    assert candidate(2) == 4\n"
@@ -54,3 +58,18 @@ def test_ablations_skip_judge_or_execution() -> None:
     answers, _ = examine_stage(PROBLEMS[:1], FakeGenerator(_student), judge, settings=Examine(),
                                ablation=Ablation(no_execution=True), limits=LIMITS, seed=0)
     assert answers[0].status == "skipped" and judge.calls
+
+
+def test_stats_of_a_resumed_stage_count_every_answer_in_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "examine.jsonl"
+    common = dict(settings=Examine(), ablation=Ablation(), limits=LIMITS, seed=0)
+    with Appender(path) as out:  # one attempt answers the first question, then is stopped
+        _, first = examine_stage(PROBLEMS[:1], FakeGenerator(_student), FakeGenerator(_judge),
+                                 out=out, **common)
+    with Appender(path) as out:  # the next answers the rest
+        examine_stage(PROBLEMS, FakeGenerator(_student), FakeGenerator(_judge), out=out,
+                      done={"good"}, **common)
+    _, one_pass = examine_stage(PROBLEMS, FakeGenerator(_student), FakeGenerator(_judge), **common)
+    total = examine_stats(read_records(path, Answer), judged=True)
+    assert total == replace(one_pass, seconds=0.0) and total != replace(first, seconds=0.0)
+    assert total.counts["answers"] == 3 and total.student_tokens > 0

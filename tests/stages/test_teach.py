@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from codistill.config import Teach
 from codistill.jsonl import Appender, read_records
@@ -10,7 +13,7 @@ from codistill.models.base import Request, Sampling
 from codistill.models.fake import FakeGenerator, prompt_text
 from codistill.records import Problem, Taught
 from codistill.sandbox import Limits
-from codistill.stages.teach import assign_splits, teach_stage
+from codistill.stages.teach import assign_splits, teach_stage, teach_stats
 
 LIMITS = Limits(timeout_s=5)
 
@@ -103,6 +106,36 @@ def test_resume_skips_finished_questions(tmp_path: Path) -> None:
                              done={"p/double"})
     assert [t.problem.id for t in results] == ["p/inc"]
     assert not any("p/double" in prompt_text(r) for r in teacher.requests[calls:])
+
+
+class Stop(Exception):
+    """Stands for a kill between two batches."""
+
+
+def test_a_resumed_stage_writes_and_counts_what_one_pass_would(tmp_path: Path) -> None:
+    pool = [q.model_copy(update={"id": q.id + copy, "prompt": q.prompt.replace(q.id, q.id + copy)})
+            for copy in ("", "-b") for q in (DOUBLE, SQUARE, INC, DEC)]
+    settings = Teach(mutation_share=1.0)
+    common = dict(limits=LIMITS, seed=0, batch_size=3, fallback_to_reference=True)
+    whole = tmp_path / "whole.jsonl"
+    with Appender(whole) as sink:
+        _, one_pass = teach_stage(pool, FakeGenerator(_teacher_reply), settings, out=sink, **common)
+
+    def stop(_: int) -> None:
+        raise Stop
+
+    parts = tmp_path / "parts.jsonl"
+    with Appender(parts) as sink, pytest.raises(Stop):  # stopped after its first batch
+        teach_stage(pool, FakeGenerator(_teacher_reply), settings, out=sink, progress=stop, **common)
+    done = {t.problem.id for t in read_records(parts, Taught)}
+    assert len(done) == 3
+    with Appender(parts) as sink:
+        teach_stage(pool, FakeGenerator(_teacher_reply), settings, out=sink, done=done, **common)
+    # The same lines in the same order (training rows follow it), and the same counts, teacher
+    # tokens included (the test-writing ones are kept with the question).
+    assert parts.read_text() == whole.read_text()
+    assert teach_stats(read_records(parts, Taught)) == replace(one_pass, seconds=0.0)
+    assert one_pass.teacher_tokens > 0 and one_pass.counts["tests_written"] == 4
 
 
 def test_splits_are_seeded_and_exact() -> None:

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 
 from codistill.config import SFT
@@ -72,3 +73,7 @@ def test_killed_training_resumes_from_its_last_checkpoint(tiny_model_dir, tmp_pa
                          max_steps=STEPS, save_steps=EVERY)
     a, b = weights(Path(result["model_dir"])), weights(unbroken.model_dir)
     assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+    # The loss and TRL's token count cover every step, not only those since the resume.
+    assert result["train_loss"] == pytest.approx(unbroken.train_loss, rel=1e-4)
+    tokens = [h["num_tokens"] for h in result["log_history"] if "num_tokens" in h]
+    assert tokens == [h["num_tokens"] for h in unbroken.log_history if "num_tokens" in h]

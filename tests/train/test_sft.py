@@ -77,3 +77,18 @@ def test_same_seed_same_weights_and_lora_is_merged(tiny_model_dir, rows, tmp_pat
     q = "model.layers.0.self_attn.q_proj.weight"
     assert not torch.equal(base[q], tuned[q])  # the adapter was merged into q_proj
     assert torch.equal(base["model.layers.0.mlp.up_proj.weight"], tuned["model.layers.0.mlp.up_proj.weight"])
+
+
+def test_frozen_layers_keep_their_weights_and_the_rest_learns(tiny_model_dir, rows, tmp_path) -> None:
+    short = SFT(lr=1e-2, epochs=1, batch_size=2, max_length=256, warmup_ratio=0.0, freeze_layers=1)
+    result = train_sft(tiny_model_dir, rows, tmp_path / "frozen", short, device="cpu", progress=False)
+    base, tuned = weights(tiny_model_dir), weights(result.model_dir)
+    frozen = [k for k in base if k.startswith(("model.embed_tokens.", "model.layers.0."))]
+    assert frozen and all(torch.equal(base[k], tuned[k]) for k in frozen)
+    assert not torch.equal(base["model.layers.1.mlp.up_proj.weight"], tuned["model.layers.1.mlp.up_proj.weight"])
+
+    with pytest.raises(TrainError, match="freezes the whole model"):
+        train_sft(tiny_model_dir, rows, tmp_path / "all", SFT(freeze_layers=2), device="cpu", progress=False)
+    with pytest.raises(TrainError, match="with LoRA the base model is frozen"):
+        train_sft(tiny_model_dir, rows, tmp_path / "lora", short, lora=Lora(enabled=True), device="cpu",
+                  progress=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Callable
 from typing import TypeVar
@@ -25,15 +26,38 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     return load_config(args.config, args.overrides)
 
 
+# Errors of the storage rather than of the program: the user fixes them, a traceback helps no one.
+FULL, READ_ONLY = ("write", "free some space"), ("write", "make it writable")
+STORAGE_ERRORS = {errno.ENOSPC: FULL, errno.EDQUOT: FULL, errno.EFBIG: FULL,
+                  errno.EROFS: READ_ONLY, errno.EACCES: ("use", "check its permissions"),
+                  errno.EPERM: ("use", "check its permissions"), errno.EIO: ("use", "check the disk")}
+
+
+def storage_message(exc: OSError) -> str | None:
+    """One line naming the file a full, read-only or failing disk refused, or None."""
+    if (found := STORAGE_ERRORS.get(exc.errno or 0)) is None:
+        return None
+    verb, fix = found
+    where = f" {exc.filename}" if exc.filename else ""
+    return (f"cannot {verb}{where}: {exc.strerror or exc}; {fix} (or set output_dir/cache to "
+            "another disk) and rerun the same command: finished work is kept")
+
+
 def friendly(action: Callable[[], T]) -> T | int:
     """Run `action`; known user-facing errors print one clear message and give exit code 2."""
+    from codistill.cache import CacheError
     from codistill.jsonl import RecordError
     from codistill.models.base import ModelError
     from codistill.store import RunLockedError, StaleStageError
 
     try:
         return action()
-    except (ConfigError, StaleStageError, RunLockedError, RecordError, ModelError,
+    except (ConfigError, StaleStageError, RunLockedError, RecordError, ModelError, CacheError,
             FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if (message := storage_message(exc)) is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
         return 2

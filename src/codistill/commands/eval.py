@@ -26,6 +26,7 @@ from codistill.evaluate import (
 )
 from codistill.evaluate.benchmarks import skipped_tasks
 from codistill.evaluate.plot import plot_pass1
+from codistill.jsonl import write_text_atomic
 from codistill.models.base import ModelError
 from codistill.sandbox.pool import use_backend
 from codistill.sandbox.types import Limits
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_plot:
         plot_pass1(results, root / "pass1.png", title=f"pass@1: {results[0].model}")
     summaries = [summary(r, f) for r, f in zip(results, folders, strict=True)]
-    (root / "summary.json").write_text(json.dumps(summaries, indent=2) + "\n")
+    write_text_atomic(root / "summary.json", json.dumps(summaries, indent=2) + "\n")
     if args.json:
         print(json.dumps(summaries[0] if len(summaries) == 1 else {"evaluations": summaries},
                          indent=2))

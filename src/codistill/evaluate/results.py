@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -14,6 +13,7 @@ from typing import Any
 from rich.table import Table
 
 from codistill.evaluate.passk import mean_pass_at_k
+from codistill.jsonl import write_text_atomic
 from codistill.records import Sample
 
 RESULTS_FILE = "results.json"
@@ -94,11 +94,7 @@ class EvalResult:
         path = Path(path)
         if path.is_dir() or not path.suffix:
             path = path / RESULTS_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.to_json() + "\n")
-        os.replace(tmp, path)
-        return path
+        return write_text_atomic(path, self.to_json() + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> EvalResult:

@@ -5,15 +5,19 @@ out_dir/
   samples.jsonl   one scored Sample per line, appended as each chunk finishes
   judgments.jsonl rubric judgments of each task's first sample (with a judge)
   results.json    the EvalResult
+  .lock           held while an evaluation writes here: a second one into this folder waits
 A killed evaluation reruns with the same command: scored samples are kept, generations the model
 already produced come back from the request cache, so no request is generated twice.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
@@ -25,7 +29,7 @@ from codistill.evaluate.judge import judge_answers, summarize
 from codistill.evaluate.progress import Bars
 from codistill.evaluate.results import EvalResult, build_result
 from codistill.extract import assemble_program, completion_prompt, stops_for, truncate_at_stops
-from codistill.jsonl import Appender, iter_json, repair_tail, write_records
+from codistill.jsonl import Appender, iter_json, repair_tail, write_records, write_text_atomic
 from codistill.models.base import Generation, GenerationFailed, Generator, Request, Sampling
 from codistill.prompting import solve_request
 from codistill.records import Problem, Sample
@@ -126,8 +130,21 @@ def _check_settings(out_dir: Path, settings: dict[str, object]) -> None:
                 f"{out_dir} holds an evaluation with other settings ({'; '.join(changed)}); "
                 "choose another output folder or delete this one"
             )
+    write_text_atomic(path, json.dumps(settings, indent=2) + "\n")
+
+
+@contextmanager
+def _one_writer(out_dir: Path) -> Iterator[None]:
+    """Hold the output folder: a second evaluation into it waits, then finds the work done."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(settings, indent=2) + "\n")
+    with (out_dir / ".lock").open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another codistill process evaluating into {out_dir}",
+                  file=sys.stderr)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
 
 
 def _samples_of(problem: Problem, generation: Generation, mode: str) -> list[Sample]:
@@ -177,34 +194,35 @@ def evaluate_model(
     greedy = n == 1
     sampling = Sampling(n=n, temperature=0.0 if greedy else temperature,
                         top_p=1.0 if greedy else top_p, max_new_tokens=max_new_tokens)
-    _check_settings(out, {"benchmark": name, "model": generator.identity, "mode": chosen, "n": n,
-                          "temperature": sampling.temperature, "top_p": sampling.top_p,
-                          "max_new_tokens": max_new_tokens})
-    by_id = {p.id: p for p in problems}
-    done = read_scored(out / SAMPLES_FILE)
-    todo = [p for p in problems if any((p.id, i) not in done for i in range(n))]
-    with Bars(progress) as bars, Appender(out / SAMPLES_FILE) as sink:
-        bars.add("generate", f"generate {name}", len(todo))
-        bars.add("execute", f"execute {name}", len(todo) * n)
-        groups: dict[tuple[str, ...], list[Problem]] = {}
-        for p in todo:  # completion requests share a call only when they share stop sequences
-            groups.setdefault(stops_for(p) if chosen == "completion" else (), []).append(p)
-        for stops, group in groups.items():
-            for start in range(0, len(group), chunk_size):
-                chunk = group[start : start + chunk_size]
-                _run_chunk(generator, chunk, replace(sampling, stop=stops), chosen, by_id,
-                           limits or Limits(), bars, sink, workers)
-    scored = read_scored(out / SAMPLES_FILE)
-    result = build_result(
-        name, generator.identity, [p.id for p in problems], scored.values(), ks=ks,
-        language=benchmark_language(problems), mode=chosen, temperature=sampling.temperature,
-        top_p=sampling.top_p, max_new_tokens=max_new_tokens,
-        wall_s=round(time.monotonic() - started, 2),
-    )
-    if judge is not None:
-        _judge(cached(judge, cache), result, by_id, scored, out, progress)
-    result.save(out)
-    return result
+    with _one_writer(out):  # held until the result is saved
+        _check_settings(out, {"benchmark": name, "model": generator.identity, "mode": chosen,
+                              "n": n, "temperature": sampling.temperature,
+                              "top_p": sampling.top_p, "max_new_tokens": max_new_tokens})
+        by_id = {p.id: p for p in problems}
+        done = read_scored(out / SAMPLES_FILE)
+        todo = [p for p in problems if any((p.id, i) not in done for i in range(n))]
+        with Bars(progress) as bars, Appender(out / SAMPLES_FILE) as sink:
+            bars.add("generate", f"generate {name}", len(todo))
+            bars.add("execute", f"execute {name}", len(todo) * n)
+            groups: dict[tuple[str, ...], list[Problem]] = {}
+            for p in todo:  # completion requests share a call only when they share stop sequences
+                groups.setdefault(stops_for(p) if chosen == "completion" else (), []).append(p)
+            for stops, group in groups.items():
+                for start in range(0, len(group), chunk_size):
+                    chunk = group[start : start + chunk_size]
+                    _run_chunk(generator, chunk, replace(sampling, stop=stops), chosen, by_id,
+                               limits or Limits(), bars, sink, workers)
+        scored = read_scored(out / SAMPLES_FILE)
+        result = build_result(
+            name, generator.identity, [p.id for p in problems], scored.values(), ks=ks,
+            language=benchmark_language(problems), mode=chosen, temperature=sampling.temperature,
+            top_p=sampling.top_p, max_new_tokens=max_new_tokens,
+            wall_s=round(time.monotonic() - started, 2),
+        )
+        if judge is not None:
+            _judge(cached(judge, cache), result, by_id, scored, out, progress)
+        result.save(out)
+        return result
 
 
 def _run_chunk(generator: Generator, chunk: list[Problem], sampling: Sampling, mode: str,

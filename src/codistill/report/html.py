@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -69,9 +70,11 @@ def pyplot():  # noqa: ANN201 - the pyplot module
 
 
 def save(fig: Any, path: Path) -> Path:
-    """Save and close a figure."""
+    """Save (atomically: a killed run leaves no half image) and close a figure."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")  # a killed save's is reused next time
+    fig.savefig(tmp, dpi=110)
     pyplot().close(fig)
+    os.replace(tmp, path)
     return path

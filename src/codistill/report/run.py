@@ -12,6 +12,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from codistill.jsonl import write_text_atomic
 from codistill.report.html import image, page, pyplot, save, table
 
 STAGE_ORDER = ("questions", "eval", "teach", "train", "examine", "curriculum")
@@ -186,5 +187,6 @@ def build_report(root: str | Path) -> Path:
                 f"{config.get('cycles')} cycle(s) · strategy "
                 f"{config.get('curriculum', {}).get('strategy')}")
     out = root / "report.html"
-    out.write_text(page(f"codistill run: {config.get('name', root.name)}", sections, subtitle))
-    return out
+    # Atomic: a run killed while writing it keeps the previous report whole.
+    return write_text_atomic(out, page(f"codistill run: {config.get('name', root.name)}", sections,
+                                       subtitle))

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
 from codistill.report.run import by_cycle, load_manifest
 
 # More than this share of training rows not written by the teacher is reported as a warning.
@@ -141,3 +143,13 @@ def summary_lines(root: str | Path) -> list[str]:
     for share in data_shares(root):
         lines += share.lines()
     return lines
+
+
+def print_summary(root: str | Path, console: Console) -> None:
+    """Print the summary lines under a "result" heading, warnings in yellow."""
+    lines = summary_lines(root)
+    if lines:
+        console.print("[bold]result[/]", highlight=False)
+    for line in lines:
+        style = "yellow" if line.startswith("WARNING") else "default"
+        console.print(f"  {line}", style=style, highlight=False, soft_wrap=True)

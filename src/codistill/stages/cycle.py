@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -27,6 +27,9 @@ from codistill.sandbox import Limits
 from codistill.stages.pool import build_rows, load_seed_pool
 from codistill.store import RunStore, Stage
 from codistill.train.reuse import TrainedModels, training_key
+
+if TYPE_CHECKING:
+    from codistill.train.common import TrainResult
 
 
 def _sub(config: RunConfig, *keys: str) -> dict[str, Any]:
@@ -70,7 +73,10 @@ class CycleRunner:
         depends = _sub(self.config, *keys)
         if upstream is not None:
             depends["upstream"] = upstream.entry["fingerprint"]
-        return self.store.stage(name, cycle, depends=depends)
+        stage = self.store.stage(name, cycle, depends=depends)
+        if not stage.done:  # where a long run is, and whether it picks up a stopped attempt
+            self._say(stage, "resuming" if stage.path.exists() or stage.dir.exists() else "starting")
+        return stage
 
     def _clock(self) -> dict[str, float]:
         """Wall time and cache counters at a stage's start."""
@@ -95,8 +101,9 @@ class CycleRunner:
         started = self._clock()
         student = role_generator(student_spec, self.config, self.cache)
         ev = self.config.eval
-        results = {}
-        for bench in ev.benchmarks:
+        # One record per benchmark, written once: those an interrupted attempt finished are kept.
+        results = {row["id"]: row["pass_at_k"] for row in stage.rows()}
+        for bench in [b for b in ev.benchmarks if b not in results]:
             self.console.print(f"[cyan]cycle {cycle}: evaluating the student on {bench}")
             result = evaluate_model(student, bench, out_dir=stage.dir / bench.replace(":", "_"),
                                     n=ev.n, temperature=ev.temperature, top_p=ev.top_p,
@@ -114,7 +121,12 @@ class CycleRunner:
     def questions(self) -> list[Problem]:
         """Teacher-written questions at its own level (data.seeds 'synth'), screened; resumable."""
         from codistill.evaluate.decontam import Decontaminator
-        from codistill.stages.questions import grow_questions, verified, writer_sampling
+        from codistill.stages.questions import (
+            grow_questions,
+            question_stats,
+            verified,
+            writer_sampling,
+        )
 
         data = self.config.data
         stage = self._stage("questions", 0, "models.teacher", "models.dtype", "data.synth_questions",
@@ -126,17 +138,18 @@ class CycleRunner:
             previous = stage.rows()
             with self._bar("questions", data.synth_questions - len(previous)) as advance, \
                     stage.appender() as out:
-                stats = grow_questions(self.teacher, data.synth_questions, seed=self.config.seed,
-                                       sampling=sampling, limits=self.limits, out=out,
-                                       previous=previous, decontaminator=Decontaminator(),
-                                       workers=self.config.sandbox.workers, progress=advance)
+                grow_questions(self.teacher, data.synth_questions, seed=self.config.seed,
+                               sampling=sampling, limits=self.limits, out=out, previous=previous,
+                               decontaminator=Decontaminator(),
+                               workers=self.config.sandbox.workers, progress=advance)
+            stats = question_stats(stage.rows())  # earlier attempts' rows count too
             self._finish(stage, started, counts=stats.counts, teacher_tokens=stats.teacher_tokens)
         return [problem for problem, _ in verified(stage.rows())]
 
     def teach(self, cycle: int, pool: list[Problem],
               upstream: Stage | None) -> tuple[Stage, list[Taught]]:
         """Stage I: verified correct and faulty solutions for the pool."""
-        from codistill.stages.teach import teach_stage
+        from codistill.stages.teach import teach_stage, teach_stats
 
         stage = self._stage("teach", cycle, "models.teacher", "models.dtype", "teach", "sandbox",
                             "seed", upstream=upstream)
@@ -145,10 +158,11 @@ class CycleRunner:
             started = self._clock()
             todo = len([p for p in pool if p.id not in done])
             with self._bar(f"cycle {cycle} teach", todo) as advance, stage.appender() as out:
-                _, stats = teach_stage(pool, self.teacher, self.config.teach, limits=self.limits,
-                                       seed=self.config.seed + cycle, out=out, done=done,
-                                       workers=self.config.sandbox.workers, progress=advance,
-                                       fallback_to_reference=self.config.teach.reference_fallback)
+                teach_stage(pool, self.teacher, self.config.teach, limits=self.limits,
+                            seed=self.config.seed + cycle, out=out, done=done,
+                            workers=self.config.sandbox.workers, progress=advance,
+                            fallback_to_reference=self.config.teach.reference_fallback)
+            stats = teach_stats(stage.records(Taught))  # earlier attempts' records count too
             self._finish(stage, started, counts=stats.counts, fault_types=stats.fault_types,
                          teacher_tokens=stats.teacher_tokens)
         return stage, stage.records(Taught)
@@ -173,7 +187,11 @@ class CycleRunner:
                                  "exports": {k: str(v) for k, v in exports.items()}}
         model_dir = Path(student_path)
         reuse, key = self._reusable_training(student_path, sft, dpo, seed)
-        if reuse is not None and (found := reuse.restore(key, stage.dir / "model")) is not None:
+        # A training this run began is resumed from its checkpoints, not swapped for a stored copy:
+        # the stage's results then do not depend on whether an attempt was stopped.
+        began = (stage.dir / "sft").exists() or (stage.dir / "dpo").exists()
+        if reuse is not None and not began and (
+                found := reuse.restore(key, stage.dir / "model")) is not None:
             self.console.print(f"cycle {cycle}: reusing a model trained before on the same rows "
                                f"and settings ({reuse.root / key})", highlight=False)
             stats.update({k: v for k, v in found.items() if k in ("sft", "dpo")},
@@ -181,14 +199,18 @@ class CycleRunner:
             self._finish(stage, started, **stats)
             return stage, stage.dir / "model"
         if sft:
+            self._say(stage, f"SFT on {len(sft)} rows")
             result = train_sft(student_path, sft, stage.dir / "sft", t.sft, lora=lora, seed=seed,
                                device=self.config.models.device)
+            self._trained(stage, result)
             model_dir = result.model_dir
             stats["sft"] = {"steps": result.steps, "loss": result.train_loss,
                             "seconds": result.seconds}
         if dpo:
+            self._say(stage, f"DPO on {len(dpo)} pairs")
             result = train_dpo(model_dir, dpo, stage.dir / "dpo", t.dpo, lora=lora, seed=seed,
                                device=self.config.models.device)
+            self._trained(stage, result)
             model_dir = result.model_dir
             stats["dpo"] = {"steps": result.steps, "loss": result.train_loss,
                             "seconds": result.seconds, "metrics": result.metrics}
@@ -197,6 +219,15 @@ class CycleRunner:
             reuse.put(key, model_dir, stats)
         self._finish(stage, started, **stats)
         return stage, model_dir
+
+    def _say(self, stage: Stage, text: str) -> None:
+        self.console.print(f"{stage.key}: {text}", highlight=False)
+
+    def _trained(self, stage: Stage, result: TrainResult) -> None:
+        """Say how a training call ended, and where it resumed from after a stopped attempt."""
+        if not result.reused:
+            resumed = f", resumed from {Path(result.resumed_from).name}" if result.resumed_from else ""
+            self._say(stage, f"{result.kind.upper()} finished after {result.steps} steps{resumed}")
 
     def _reusable_training(self, base: Path | str, sft: list[Any], dpo: list[Any],
                            seed: int) -> tuple[TrainedModels | None, str]:
@@ -215,7 +246,7 @@ class CycleRunner:
     def examine(self, cycle: int, pool: list[Problem], student_spec: str,
                 upstream: Stage) -> tuple[Stage, list[Answer]]:
         """Stage II: the trained student answers the pool; sandbox and judge score it."""
-        from codistill.stages.examine import examine_stage
+        from codistill.stages.examine import examine_stage, examine_stats, judging
 
         stage = self._stage("examine", cycle, "examine", "ablation", "models.judge",
                             "sandbox", upstream=upstream)
@@ -224,13 +255,15 @@ class CycleRunner:
             done = stage.done_keys("problem_id")
             student = role_generator(student_spec, self.config, self.cache)
             todo = len([p for p in pool if p.id not in done])
+            grader = self.scorer or self.judge
             with self._bar(f"cycle {cycle} examine", todo) as advance, stage.appender() as out:
-                _, stats = examine_stage(pool, student, self.scorer or self.judge,
-                                         settings=self.config.examine,
-                                         ablation=self.config.ablation, limits=self.limits,
-                                         seed=self.config.seed, out=out, done=done,
-                                         workers=self.config.sandbox.workers, progress=advance)
+                examine_stage(pool, student, grader, settings=self.config.examine,
+                              ablation=self.config.ablation, limits=self.limits,
+                              seed=self.config.seed, out=out, done=done,
+                              workers=self.config.sandbox.workers, progress=advance)
             student.close()
+            stats = examine_stats(stage.records(Answer), judged=judging(
+                grader, self.config.examine, self.config.ablation))  # earlier attempts' too
             self._finish(stage, started, counts=stats.counts, student_tokens=stats.student_tokens,
                          judge_unparsed=stats.judge_unparsed)
         return stage, stage.records(Answer)
@@ -325,27 +358,19 @@ class CycleRunner:
         stats = self.cache.stats()
         self.console.print(f"request cache: {stats['hits']} hits, {stats['misses']} misses "
                            f"({self.cache.path})")
-        self._summary()
+        from codistill.report.summary import print_summary
+
+        print_summary(self.store.root, self.console)  # the result where the user looks
         return self.store.stages()
-
-    def _summary(self) -> None:
-        """The run's result where the user looks: before/after, paired statistics, whose data."""
-        from codistill.report.summary import summary_lines
-
-        lines = summary_lines(self.store.root)
-        if lines:
-            self.console.print("[bold]result[/]", highlight=False)
-        for line in lines:
-            style = "yellow" if line.startswith("WARNING") else "default"
-            self.console.print(f"  {line}", style=style, highlight=False, soft_wrap=True)
 
     def _report(self) -> None:
         try:
             from codistill.report import build_report
         except ImportError:
             return
-        path = build_report(self.store.root)
-        self.console.print(f"[green]report: {path}")
+        # Said before it is built, so the line also marks where a long report build is.
+        self.console.print(f"[green]report: {self.store.root / 'report.html'}")
+        build_report(self.store.root)
 
     def release_models(self) -> None:
         """Free the teacher's, judge's and scorer's weights (cached roles reload on their next miss)."""

@@ -242,12 +242,13 @@ def evolve_slots(jobs: Sequence[Job], teacher: Generator, *, settings: Curriculu
             kept.append(record.problem)
             counts["tests_pruned"] += "tests_pruned" in record.problem.meta
 
+    tokens = 0  # over every slot's record, recovered ones included, as for the counts
     for record in sorted(recover(out, done), key=lambda r: r.slot_id):
         tally(record)
+        tokens += record.tokens
         if record.kept and record.problem is not None:
             index.add(record.problem.id, NearDuplicates.text(record.problem))
     todo = [j for j in jobs if j.slot.slot_id not in done]
-    tokens = 0
     with Bars(progress) as bars:
         bars.add("slots", f"{label}: new questions", len(todo))
         for start in range(0, len(todo), chunk):

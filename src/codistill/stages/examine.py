@@ -8,7 +8,7 @@ and excluded from the buckets, not held against the student.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from codistill.config import Ablation, Examine
@@ -23,7 +23,7 @@ from codistill.sandbox import Limits, Program, Status, run_all
 
 @dataclass
 class ExamineStats:
-    """Counts for the run report."""
+    """Counts for the run report, counted from Answer records (so a resumed stage counts all)."""
 
     counts: dict[str, int] = field(default_factory=dict)
     student_tokens: int = 0
@@ -33,6 +33,29 @@ class ExamineStats:
     def add(self, key: str, n: int = 1) -> None:
         """Increase one counter."""
         self.counts[key] = self.counts.get(key, 0) + n
+
+    def count(self, answer: Answer, *, judged: bool) -> None:
+        """Add one answer; `judged` when the judge graded it (an unparsed grade then counts)."""
+        if answer.status != "skipped":
+            self.add(f"status_{answer.status}")
+        self.student_tokens += answer.tokens
+        self.judge_unparsed += judged and answer.judge_score is None
+        self.add("answers")
+        self.add("passed" if answer.passed else
+                 "environment_error" if answer.environment_error else "failed")
+
+
+def judging(judge: Generator | None, settings: Examine, ablation: Ablation) -> bool:
+    """Whether the judge grades answers in this setup."""
+    return judge is not None and settings.judge and not ablation.no_judge
+
+
+def examine_stats(answers: Iterable[Answer], *, judged: bool) -> ExamineStats:
+    """The stage's counts over these answers (all of a stage file's, on resume)."""
+    stats = ExamineStats()
+    for answer in answers:
+        stats.count(answer, judged=judged)
+    return stats
 
 
 def verdict_line(answer: Answer) -> str:
@@ -46,18 +69,17 @@ def verdict_line(answer: Answer) -> str:
 
 def examine_batch(problems: Sequence[Problem], student: Generator, judge: Generator | None, *,
                   settings: Examine, ablation: Ablation, limits: Limits, seed: int,
-                  workers: int | None, stats: ExamineStats) -> list[Answer]:
+                  workers: int | None) -> list[Answer]:
     """Answer, run and grade one batch of questions."""
     g = settings.generation
     sampling = Sampling(temperature=g.temperature, top_p=g.top_p,
                         max_new_tokens=g.max_new_tokens, seed=seed)
     gens = student.generate([solve_request(p) for p in problems], sampling)
-    stats.student_tokens += sum(sum(gen.completion_tokens) for gen in gens)
     answers = []
     for p, gen in zip(problems, gens, strict=True):
         code = extract_code(gen.text, p.language, prompt=p.prompt, entry_point=p.entry_point)
         answers.append(Answer(problem_id=p.id, code=code, status="skipped", passed=False,
-                              raw=gen.text))
+                              raw=gen.text, tokens=sum(gen.completion_tokens)))
     if not ablation.no_execution:
         programs = [Program(language=p.language, source=assemble_program(p, a.raw, "chat"),
                             tests=p.tests, entry_point=p.entry_point, id=p.id)
@@ -66,16 +88,11 @@ def examine_batch(problems: Sequence[Problem], student: Generator, judge: Genera
             a.status, a.passed = verdict.status.value, verdict.passed
             a.environment_error = verdict.status in (Status.ENVIRONMENT_ERROR, Status.SANDBOX_ERROR)
             a.message, a.failed_test = verdict.message[:300], verdict.failed_test
-            stats.add(f"status_{a.status}")
-    if judge is not None and settings.judge and not ablation.no_judge:
+    if judge is not None and judging(judge, settings, ablation):
         items = [(p, a.code) for p, a in zip(problems, answers, strict=True)]
         verdicts = [verdict_line(a) or None for a in answers]
         for a, judgment in zip(answers, judge_answers(judge, items, verdicts=verdicts), strict=True):
             a.judge_score, a.judge_raw = judgment.score, judgment.raw
-            stats.judge_unparsed += judgment.score is None
-    for a in answers:
-        stats.add("answers")
-        stats.add("passed" if a.passed else "environment_error" if a.environment_error else "failed")
     return answers
 
 
@@ -84,20 +101,23 @@ def examine_stage(problems: Sequence[Problem], student: Generator, judge: Genera
                   out: Appender | None = None, done: set[str] | frozenset[str] = frozenset(),
                   workers: int | None = None, batch_size: int = 32,
                   progress: Callable[[int], None] | None = None) -> tuple[list[Answer], ExamineStats]:
-    """Stage II over all questions in batches, appending each answer to `out` as it is made."""
-    stats = ExamineStats()
+    """Stage II over all questions in batches, appending each answer to `out` as it is made.
+
+    Questions in `done` were answered by an earlier, interrupted run and are skipped; the stats
+    count this call's answers (`examine_stats` counts a whole stage file).
+    """
     start = time.perf_counter()
     todo = [p for p in problems if p.id not in done]
     answers: list[Answer] = []
     for i in range(0, len(todo), batch_size):
         batch = examine_batch(todo[i : i + batch_size], student, judge, settings=settings,
-                              ablation=ablation, limits=limits, seed=seed, workers=workers,
-                              stats=stats)
+                              ablation=ablation, limits=limits, seed=seed, workers=workers)
         for a in batch:
             if out is not None:
                 out.write(a)
         answers.extend(batch)
         if progress:
             progress(len(batch))
+    stats = examine_stats(answers, judged=judging(judge, settings, ablation))
     stats.seconds = time.perf_counter() - start
     return answers, stats

@@ -48,7 +48,7 @@ SECOND_ANSWER = Sampling(temperature=0.7, top_p=0.95, max_new_tokens=384, seed=1
 
 @dataclass
 class QuestionStats:
-    """Slots written, and what became of them."""
+    """Slots written, and what became of them (counted from rows, so a resume counts them all)."""
 
     counts: dict[str, int] = field(default_factory=dict)
     teacher_tokens: int = 0
@@ -56,6 +56,15 @@ class QuestionStats:
     def add(self, key: str, n: int = 1) -> None:
         """Count one outcome."""
         self.counts[key] = self.counts.get(key, 0) + n
+
+
+def question_stats(rows: Iterable[dict[str, Any]]) -> QuestionStats:
+    """Outcomes and teacher tokens over these slot rows (all of a stage file's, on resume)."""
+    stats = QuestionStats()
+    for row in rows:
+        stats.add(row["status"])
+        stats.teacher_tokens += int(row.get("tokens", 0))
+    return stats
 
 
 class Screen:
@@ -94,10 +103,11 @@ def grow_questions(teacher: Generator, count: int, *, seed: int, sampling: Sampl
                    ) -> QuestionStats:
     """Write, screen, answer and settle `count` slots (skipping those in `previous`).
 
-    Each slot's row is {"slot_id", "status", ...}; status "verified" rows carry the final
-    `problem` and the teacher's independent `answer` (code that passes the settled tests).
+    Each slot's row is {"slot_id", "status", "tokens", ...}; status "verified" rows carry the
+    final `problem` and the teacher's independent `answer` (code that passes the settled tests).
+    The stats count this call's slots (`question_stats` counts a whole file).
     """
-    stats = QuestionStats()
+    written: list[dict[str, Any]] = []
     screen = Screen(decontaminator)
     done: set[str] = set()
     for row in previous:
@@ -108,11 +118,11 @@ def grow_questions(teacher: Generator, count: int, *, seed: int, sampling: Sampl
     for start in range(0, len(todo), batch_size):
         slots = todo[start : start + batch_size]
         gens = teacher.generate([slot_request(i, seed) for i in slots], sampling)
-        stats.teacher_tokens += _tokens(gens)
         rows: list[dict[str, Any]] = []
         drafts: list[tuple[dict[str, Any], Problem]] = []
         for i, gen in zip(slots, gens, strict=True):
-            row: dict[str, Any] = {"slot_id": slot_id(seed, i), "raw": gen.text}
+            row: dict[str, Any] = {"slot_id": slot_id(seed, i), "raw": gen.text,
+                                   "tokens": _tokens([gen])}
             rows.append(row)
             try:
                 draft = draft_question(gen.text, slot_id(seed, i))
@@ -125,21 +135,23 @@ def grow_questions(teacher: Generator, count: int, *, seed: int, sampling: Sampl
             screen.remember(draft)  # also within the batch: the first of two twins wins
             row["draft"] = draft.model_dump()
             drafts.append((row, draft))
-        _settle(drafts, teacher, limits, workers, stats)
+        _settle(drafts, teacher, limits, workers)
         for row in rows:
-            stats.add(row["status"])
             out.write(row)
+        written += rows
         if progress:
             progress(len(slots))
-    return stats
+    return question_stats(written)
 
 
-def _answers(drafts: list[Problem], teacher: Generator, sampling: Sampling,
-             stats: QuestionStats) -> list[str]:
-    gens = teacher.generate([Request.user(teacher_prompt(d)) for d in drafts], sampling)
-    stats.teacher_tokens += _tokens(gens)
+def _answers(drafts: list[tuple[dict[str, Any], Problem]], teacher: Generator,
+             sampling: Sampling) -> list[str]:
+    """The teacher's answer to each draft; its tokens are added to the draft's row."""
+    gens = teacher.generate([Request.user(teacher_prompt(d)) for _, d in drafts], sampling)
+    for (row, _), gen in zip(drafts, gens, strict=True):
+        row["tokens"] += _tokens([gen])
     return [extract_code(g.text, "python", prompt=d.prompt, entry_point=d.entry_point)
-            for d, g in zip(drafts, gens, strict=True)]
+            for (_, d), g in zip(drafts, gens, strict=True)]
 
 
 def _outputs(items: list[tuple[Problem, str]], limits: Limits,
@@ -157,13 +169,13 @@ def _with_imports(draft: Problem, code: str) -> str:
 
 
 def _settle(drafts: list[tuple[dict[str, Any], Problem]], teacher: Generator, limits: Limits,
-            workers: int | None, stats: QuestionStats) -> None:
+            workers: int | None) -> None:
     """Answer each draft afresh, run the answers and the writer's function on its inputs, keep
     what two of them agree on; a second, sampled answer breaks a tie between the first two."""
     if not drafts:
         return
     problems = [d for _, d in drafts]
-    answers = _answers(problems, teacher, ANSWER, stats)
+    answers = _answers(drafts, teacher, ANSWER)
     outs = _outputs([(d, d.meta["writer_code"]) for d in problems]
                     + [(d, _with_imports(d, a)) for d, a in zip(problems, answers, strict=True)],
                     limits, workers)
@@ -171,7 +183,7 @@ def _settle(drafts: list[tuple[dict[str, Any], Problem]], teacher: Generator, li
     tied = [k for k in range(len(problems)) if agreed_values([writer[k], first[k]]) is None]
     second: dict[int, tuple[str, list[str] | None]] = {}
     if tied:
-        again = _answers([problems[k] for k in tied], teacher, SECOND_ANSWER, stats)
+        again = _answers([drafts[k] for k in tied], teacher, SECOND_ANSWER)
         runs = _outputs([(problems[k], _with_imports(problems[k], a))
                          for k, a in zip(tied, again, strict=True)], limits, workers)
         second = {k: (a, r) for k, a, r in zip(tied, again, runs, strict=True)}

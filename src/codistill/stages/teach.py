@@ -13,7 +13,7 @@ import ast
 import hashlib
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from codistill.config import Teach
@@ -34,7 +34,11 @@ from codistill.sandbox import Limits, Program, Status, Verdict, run_all
 
 @dataclass
 class TeachStats:
-    """Counts for the run report: what was generated, kept and dropped, and why."""
+    """Counts for the run report: what was generated, kept and dropped, and why.
+
+    Everything is counted from Taught records, so a resumed stage can count the records its
+    earlier, killed attempts wrote and report what one uninterrupted attempt would.
+    """
 
     counts: dict[str, int] = field(default_factory=dict)
     fault_types: dict[str, int] = field(default_factory=dict)
@@ -44,6 +48,31 @@ class TeachStats:
     def add(self, key: str, n: int = 1) -> None:
         """Increase one counter."""
         self.counts[key] = self.counts.get(key, 0) + n
+
+    def count(self, taught: Taught) -> None:
+        """Add one question's outcome."""
+        self.add("questions")
+        self.add("questions_kept" if taught.kept else "questions_dropped")
+        if taught.problem.meta.get("tests_by") == "teacher":
+            self.add("tests_written")
+        self.teacher_tokens += int(taught.problem.meta.get("tests_tokens", 0))
+        for sol in taught.solutions:
+            self.teacher_tokens += sol.tokens
+            if sol.origin == "reference":
+                self.add("reference_used")
+            label = ("reference" if sol.origin == "reference" else "correct") if sol.kind == "correct" else (
+                "mutant" if sol.origin.startswith("mutation") else "faulty")
+            self.add(f"{label}_{'kept' if sol.kept else 'dropped'}")
+            if sol.kind == "faulty" and sol.kept and sol.fault_type:
+                self.fault_types[sol.fault_type] = self.fault_types.get(sol.fault_type, 0) + 1
+
+
+def teach_stats(taught: Iterable[Taught]) -> TeachStats:
+    """The stage's counts over these records (all of a stage file's, on resume)."""
+    stats = TeachStats()
+    for record in taught:
+        stats.count(record)
+    return stats
 
 
 def stable_fraction(*parts: object) -> float:
@@ -100,15 +129,12 @@ class Teacher:
         self.seed = seed
         self.workers = workers
         self.fallback_to_reference = fallback_to_reference
-        self.stats = TeachStats()
         self.replaced: dict[str, Solution] = {}  # teacher attempts a reference stood in for
 
     def _generate(self, requests: list[Request]) -> list[Generation]:
         if not requests:
             return []
-        gens = self.teacher.generate(requests, _sampling(self.settings, self.seed))
-        self.stats.teacher_tokens += sum(_tokens(g) for g in gens)
-        return gens
+        return self.teacher.generate(requests, _sampling(self.settings, self.seed))
 
     def _run(self, programs: list[Program]) -> list[Verdict]:
         return run_all(programs, self.limits, workers=self.workers) if programs else []
@@ -124,9 +150,9 @@ class Teacher:
         written = {}
         for problem, gen in zip(missing, self._generate(requests), strict=True):
             tests = extract_code(gen.text, problem.language)
-            written[problem.id] = problem.model_copy(
-                update={"tests": tests, "meta": {**problem.meta, "tests_by": "teacher"}})
-        self.stats.add("tests_written", len(written))
+            # The tokens stay with the question, so the stage's token count survives a resume.
+            written[problem.id] = problem.model_copy(update={"tests": tests, "meta": {
+                **problem.meta, "tests_by": "teacher", "tests_tokens": _tokens(gen)}})
         return [written.get(p.id, p) for p in problems]
 
     def correct(self, problems: list[Problem]) -> dict[str, Solution]:
@@ -156,7 +182,6 @@ class Teacher:
         programs = [_program(p, p.reference or "", "reference") for p in todo]
         for p, verdict in zip(todo, self._run(programs), strict=True):
             if verdict.passed:
-                self.stats.add("reference_used")
                 # The teacher's own attempt stays in the record, after the reference that replaced it.
                 self.replaced[p.id] = solutions[p.id]
                 solutions[p.id] = Solution(problem_id=p.id, kind="correct", code=p.reference or "",
@@ -215,7 +240,6 @@ class Teacher:
 
     def teach(self, problems: list[Problem], splits: dict[str, str]) -> list[Taught]:
         """Stage I for one batch of questions."""
-        start = time.perf_counter()
         problems = self.write_tests(problems)
         correct = self.correct(problems)
         faulty = self.faulty(problems, correct) if self.settings.faulty else []
@@ -237,20 +261,7 @@ class Teacher:
                 kept, reason = False, "question has no tests"
             results.append(Taught(problem=p, split=splits[p.id], kept=kept, reason=reason,
                                   solutions=sols))
-            self._count(results[-1])
-        self.stats.seconds += time.perf_counter() - start
         return results
-
-    def _count(self, taught: Taught) -> None:
-        self.stats.add("questions")
-        self.stats.add("questions_kept" if taught.kept else "questions_dropped")
-        for sol in taught.solutions:
-            label = ("reference" if sol.origin == "reference" else "correct") if sol.kind == "correct" else (
-                "mutant" if sol.origin.startswith("mutation") else "faulty")
-            self.stats.add(f"{label}_{'kept' if sol.kept else 'dropped'}")
-            if sol.kind == "faulty" and sol.kept and sol.fault_type:
-                self.stats.fault_types[sol.fault_type] = self.stats.fault_types.get(
-                    sol.fault_type, 0) + 1
 
 
 def teach_stage(problems: Sequence[Problem], teacher: Generator, settings: Teach, *,
@@ -260,14 +271,19 @@ def teach_stage(problems: Sequence[Problem], teacher: Generator, settings: Teach
                 fallback_to_reference: bool = False) -> tuple[list[Taught], TeachStats]:
     """Stage I over all questions, in batches; each finished question is appended to `out`.
 
-    Questions whose id is in `done` were finished by an earlier, interrupted run and are skipped.
+    Questions whose id is in `done` were finished by an earlier, interrupted run and are skipped;
+    the stats count this call's questions (`teach_stats` counts a whole stage file).
     """
+    start = time.perf_counter()
     splits = assign_splits(problems, settings.sft_share, seed)
     worker = Teacher(teacher, settings, limits=limits, seed=seed, workers=workers,
                      fallback_to_reference=fallback_to_reference)
-    todo = [p for p in problems if p.id not in done]
     # Shuffle once (seeded) so every batch mixes topics and lengths: batches stay evenly paced.
-    random.Random(seed).shuffle(todo)
+    # The whole pool is shuffled before finished questions are left out, so a resumed stage
+    # writes its records, and the training rows built from them, in an uninterrupted one's order.
+    order = list(problems)
+    random.Random(seed).shuffle(order)
+    todo = [p for p in order if p.id not in done]
     results: list[Taught] = []
     for start in range(0, len(todo), batch_size):
         batch = worker.teach(todo[start : start + batch_size], splits)
@@ -277,4 +293,6 @@ def teach_stage(problems: Sequence[Problem], teacher: Generator, settings: Teach
         results.extend(batch)
         if progress:
             progress(len(batch))
-    return results, worker.stats
+    stats = teach_stats(results)
+    stats.seconds = time.perf_counter() - start
+    return results, stats

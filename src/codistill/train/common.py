@@ -17,7 +17,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from codistill.config import Lora
+from codistill.jsonl import write_text_atomic
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -76,9 +77,7 @@ def is_main_process() -> bool:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, default=str))
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, indent=1, default=str))
 
 
 def finished_result(output_dir: Path, kind: str, fp: str) -> TrainResult | None:
@@ -116,6 +115,14 @@ def _remove_checkpoints(output_dir: Path) -> None:
             shutil.rmtree(ckpt, ignore_errors=True)
 
 
+def _readable_state(checkpoint: Path) -> bool:
+    try:
+        json.loads((checkpoint / "trainer_state.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def begin(output_dir: Path, kind: str, fp: str, settings: dict[str, Any]) -> Path | None:
     """Record what is trained here; return the last complete checkpoint to resume from, if any."""
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -128,8 +135,9 @@ def begin(output_dir: Path, kind: str, fp: str, settings: dict[str, Any]) -> Pat
                 f"{output_dir} holds checkpoints of a {old.get('kind')} run on other rows or settings; "
                 "delete the checkpoint-* folders (or the whole folder) to start over, or choose another folder"
             )
-    # The Trainer writes trainer_state.json last, so a checkpoint without it was cut short by a crash.
-    complete = [c for c in checkpoints if (c / "trainer_state.json").is_file()]
+    # The Trainer writes trainer_state.json last, so a checkpoint without it (or with half of it)
+    # was cut short by a crash.
+    complete = [c for c in checkpoints if _readable_state(c)]
     if is_main_process():
         for partial in set(checkpoints) - set(complete):
             shutil.rmtree(partial, ignore_errors=True)
@@ -277,16 +285,26 @@ def run_trainer(
     if trainer.args.disable_tqdm:
         trainer.remove_callback(PrinterCallback)  # without a bar the Trainer prints every log dict
     setup_seconds = round(time.monotonic() - started, 3)  # loading, tokenizing, reference log-probs
+    if resume is not None:
+        _restore_token_count(trainer, resume)
     out = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     model_dir = output_dir / MODEL
     staging = output_dir / f".{MODEL}.staging"
     if is_main_process() and staging.exists():
         shutil.rmtree(staging)
     trainer.save_model(str(staging))  # collective under DeepSpeed/FSDP: every rank calls it
+    history = list(trainer.state.log_history)
+    loss = mean_loss(history)
+    if loss is None:
+        loss = getattr(out, "training_loss", None)
+    metrics = {**out.metrics, "setup_seconds": setup_seconds}
+    for summary in (metrics, *history):  # the Trainer's own figure covers the last session only
+        if loss is not None and "train_loss" in summary:
+            summary["train_loss"] = loss
     result = TrainResult(
         output_dir=output_dir, model_dir=model_dir, steps=int(trainer.state.global_step),
-        train_loss=getattr(out, "training_loss", None), metrics={**out.metrics, "setup_seconds": setup_seconds},
-        resumed_from=str(resume) if resume else None, log_history=list(trainer.state.log_history), kind=kind,
+        train_loss=loss, metrics=metrics, resumed_from=str(resume) if resume else None,
+        log_history=history, kind=kind,
     )
     if is_main_process():
         if lora is not None and lora.enabled:
@@ -302,6 +320,54 @@ def run_trainer(
     trainer.accelerator.wait_for_everyone()
     result.seconds = round(time.monotonic() - started, 3)
     return result
+
+
+def _restore_token_count(trainer: Trainer, checkpoint: Path) -> None:
+    """TRL counts trained tokens (logged as num_tokens) outside the checkpoint: without this a
+    resumed training would count from 0 again. The last logged count is where it stood."""
+    if not hasattr(trainer, "_total_train_tokens"):
+        return
+    state = json.loads((checkpoint / "trainer_state.json").read_text())
+    counts = [h["num_tokens"] for h in state.get("log_history", []) if "num_tokens" in h]
+    if counts:
+        trainer._total_train_tokens = counts[-1]
+
+
+def mean_loss(log_history: list[dict[str, Any]]) -> float | None:
+    """The training loss averaged over every step, from the logged losses (None without any).
+
+    The Trainer's own `training_loss` covers only the steps since it last resumed; the log history
+    is restored with each checkpoint, so this number is the same however often training resumed.
+    """
+    total, steps, last = 0.0, 0, 0
+    for entry in log_history:
+        if "loss" in entry and "step" in entry:
+            step = int(entry["step"])
+            total += float(entry["loss"]) * (step - last)  # each log averages the steps since the last
+            steps += step - last
+            last = step
+    return total / steps if steps else None
+
+
+@contextmanager
+def disk_errors(folder: Path) -> Iterator[None]:
+    """Report a training failure caused by a full or read-only disk as the OSError naming `folder`.
+
+    torch and safetensors say "file write failed" without a path; a test write says what is wrong.
+    """
+    try:
+        yield
+    except Exception as exc:
+        probe = folder / f".write-probe.{os.getpid()}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe.write_bytes(bytes(1 << 16))
+        except OSError as disk:
+            raise type(disk)(disk.errno, disk.strerror, str(folder)) from exc
+        finally:
+            with suppress(OSError):
+                probe.unlink(missing_ok=True)
+        raise
 
 
 def _merge_adapter(model_path: str | Path, adapter_dir: Path) -> None:

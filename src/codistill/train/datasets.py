@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
+from codistill.jsonl import write_text_atomic
 from codistill.prompting import answer_text, solve_prompt
 from codistill.records import Problem
 
@@ -97,13 +98,7 @@ def check_rows(rows: Iterable[dict[str, Any]], kind: Kind, source: str = "rows")
 
 def write_rows(rows: Iterable[dict[str, Any]], path: Path) -> Path:
     """Write rows as JSONL (atomically: a killed writer leaves no half file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
 
 
 def read_rows(path: str | Path, kind: Kind) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from codistill.train.common import (
     TrainResult,
     bars,
     begin,
+    disk_errors,
     fingerprint,
     finished_result,
     load_tokenizer,
@@ -62,7 +63,7 @@ def train_dpo(
         return done
     resume = begin(output_dir, "dpo", fp, recipe)
 
-    with bars(progress):
+    with bars(progress), disk_errors(output_dir):
         from transformers import AutoModelForCausalLM
         from trl import DPOConfig, DPOTrainer
 

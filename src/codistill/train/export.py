@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from codistill.jsonl import write_text_atomic
 from codistill.train.datasets import check_rows, write_rows
 
 SFT_NAME = "codistill_sft"
@@ -62,11 +62,7 @@ def dataset_info(sft_file: str | None, dpo_file: str | None) -> dict[str, Any]:
 
 
 def _write_json(path: Path, data: Any) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1))
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=1))
 
 
 def export_datasets(sft: list[dict[str, Any]], dpo: list[dict[str, Any]], out_dir: Path) -> dict[str, Path]:

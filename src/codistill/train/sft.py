@@ -6,11 +6,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from codistill.config import SFT, Lora
 from codistill.train.common import (
+    TrainError,
     TrainResult,
     bars,
     begin,
+    disk_errors,
     fingerprint,
     finished_result,
     load_tokenizer,
@@ -46,6 +50,9 @@ def train_sft(
     started = time.monotonic()
     output_dir = Path(output_dir)
     rows = check_rows(rows, "sft")
+    if settings.freeze_layers and lora is not None and lora.enabled:
+        raise TrainError("train.sft.freeze_layers is for full fine-tuning; with LoRA the base model is "
+                         "frozen already: set freeze_layers to 0 or disable train.lora")
     recipe = {"sft": settings.model_dump(), "lora": lora.model_dump() if lora else None, "seed": seed,
               "max_steps": max_steps, "packing": packing, "trl_args": trl_args or {}}
     fp = fingerprint("sft", rows, recipe)
@@ -53,7 +60,7 @@ def train_sft(
         return done
     resume = begin(output_dir, "sft", fp, recipe)
 
-    with bars(progress):
+    with bars(progress), disk_errors(output_dir):
         from trl import SFTConfig, SFTTrainer
 
         args = SFTConfig(**{
@@ -66,9 +73,26 @@ def train_sft(
             "packing": packing,
             **overrides(trl_args),
         })
+        model = (frozen_model(model_path, settings.freeze_layers)
+                 if settings.freeze_layers else str(model_path))
         trainer = SFTTrainer(
-            model=str(model_path), args=args, train_dataset=rows_dataset(rows, output_dir, args),
+            model=model, args=args, train_dataset=rows_dataset(rows, output_dir, args),
             processing_class=load_tokenizer(model_path), peft_config=peft_config(lora),
         )
         return run_trainer(trainer, kind="sft", output_dir=output_dir, fp=fp, model_path=model_path,
                            resume=resume, lora=lora, started=started)
+
+
+def frozen_model(model_path: str | Path, layers: int) -> Any:
+    """The model with its embeddings (tied output head included) and `layers` lowest decoder layers frozen."""
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=torch.float32)
+    blocks = model.get_decoder().layers
+    if layers >= len(blocks):
+        raise TrainError(f"train.sft.freeze_layers={layers} freezes the whole model ({len(blocks)} decoder "
+                         f"layers): choose fewer than {len(blocks)}")
+    # Autograd stops at the first trainable layer, so the frozen ones cost only their forward pass.
+    for module in (model.get_input_embeddings(), *blocks[:layers]):
+        module.requires_grad_(False)
+    return model
