@@ -217,6 +217,18 @@ class Sandbox(Section):
     workers: int | None = Field(None, ge=1, description="parallel programs; default: all cores")
     backend: str = Field(
         "local", description="'local', 'ray', 'ray:<address>' or 'sandboxfusion:<url>'")
+    isolation: Literal["auto", "namespaces", "none"] = Field(
+        "auto", description="namespaces (bubblewrap), none, or auto: namespaces where available")
+    allow_unisolated: bool = Field(
+        False, description="with isolation auto where namespaces are unavailable: run programs "
+        "without them (verdicts are marked unisolated) instead of refusing")
+
+    def limits(self, timeout_s: float | None = None) -> Any:
+        """The sandbox Limits these settings describe (`timeout_s` overrides the section's)."""
+        from codistill.sandbox import Limits
+
+        return Limits(timeout_s=timeout_s or self.timeout_s, memory_mb=self.memory_mb,
+                      isolation=self.isolation, allow_unisolated=self.allow_unisolated)
 
     @field_validator("backend")
     @classmethod

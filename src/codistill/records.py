@@ -89,6 +89,7 @@ class Sample(Record):
     message: str = ""  # the verdict's one-line reason
     tokens: int = 0  # generated tokens
     seconds: float = 0.0  # this sample's share of generation time (0 when it came from cache)
+    unisolated: bool = False  # run without namespaces (sandbox.allow_unisolated / isolation none)
 
 
 class Taught(Record):

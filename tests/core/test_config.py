@@ -83,3 +83,11 @@ def test_sandbox_backend_spec_is_checked() -> None:
     assert load_config(None, ["sandbox.backend=ray:auto"]).sandbox.backend == "ray:auto"
     with pytest.raises(ConfigError, match="unknown sandbox backend 'rayy'"):
         load_config(None, ["sandbox.backend=rayy"])
+
+
+def test_sandbox_isolation_settings_reach_the_limits() -> None:
+    limits = load_config(None, ["sandbox.isolation=none", "sandbox.timeout_s=3"]).sandbox.limits()
+    assert (limits.isolation, limits.timeout_s, limits.allow_unisolated) == ("none", 3.0, False)
+    assert load_config(None, ["sandbox.allow_unisolated=true"]).sandbox.limits(7).allow_unisolated
+    with pytest.raises(ConfigError, match="sandbox.isolation"):
+        load_config(None, ["sandbox.isolation=chroot"])

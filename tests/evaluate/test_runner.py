@@ -7,12 +7,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from codistill.evaluate import EvalError, evaluate_model, load_benchmark, score_samples
+from codistill.evaluate.results import EvalResult, results_table
 from codistill.evaluate.runner import SAMPLES_FILE
 from codistill.models.base import Generation, GenerationFailed, Request, Sampling
 from codistill.models.fake import FakeGenerator, prompt_text
 from codistill.records import Problem, Sample
+from codistill.sandbox import Limits
 
 HUMANEVAL = load_benchmark("humaneval")
 FIRST = HUMANEVAL[:8]
@@ -171,3 +174,16 @@ def test_score_samples_names_unknown_tasks() -> None:
                Sample(task_id="Other/1", completion="x")]
     with pytest.raises(EvalError, match="2 task id.*not in humaneval: HumanEval/999, Other/1"):
         score_samples("humaneval", samples)
+
+
+def test_results_say_when_programs_ran_without_namespaces(tmp_path: Path) -> None:
+    isolated = evaluate_model(scripted(FIRST[:2]), FIRST[:2], out_dir=tmp_path / "ns", progress=False)
+    plain = evaluate_model(scripted(FIRST[:2]), FIRST[:2], out_dir=tmp_path / "none", progress=False,
+                           limits=Limits(isolation="none"))
+    assert isolated.unisolated == 0 and plain.unisolated == 2 and plain.pass1 == isolated.pass1 == 1.0
+    saved = [json.loads(line) for line in (tmp_path / "none" / SAMPLES_FILE).read_text().splitlines()]
+    assert all(s["unisolated"] for s in saved)
+    assert EvalResult.load(tmp_path / "none").unisolated == 2
+    console = Console(record=True, width=200)
+    console.print(results_table([plain]))
+    assert "UNISOLATED:2" in console.export_text()

@@ -28,6 +28,7 @@ from codistill.evaluate.benchmarks import skipped_tasks
 from codistill.evaluate.plot import plot_pass1
 from codistill.jsonl import write_text_atomic
 from codistill.models.base import ModelError
+from codistill.sandbox.isolation import MODES
 from codistill.sandbox.pool import use_backend
 from codistill.sandbox.types import Limits
 
@@ -60,6 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--judge", metavar="SPEC", help="also grade answers with the 6-point rubric judge")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per program run (default 10)")
     parser.add_argument("--workers", type=int, help="sandbox processes in parallel (default: CPU count)")
+    parser.add_argument("--isolation", choices=MODES, default="auto",
+                        help="namespaces (bubblewrap), none (no namespaces), or auto (refuses where "
+                             "namespaces are unavailable unless --allow-unisolated)")
+    parser.add_argument("--allow-unisolated", action="store_true",
+                        help="where namespaces are unavailable, run without them (results say so)")
     parser.add_argument("--sandbox", default="local", metavar="SPEC",
                         help="where programs run: local (default), ray[:ADDRESS], "
                              "sandboxfusion:http://HOST:PORT (docs/sandbox.md)")
@@ -145,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
         if args.n < 1:
             raise EvalError(f"--n must be >= 1, got {args.n}")
         ks = _ks(args.ks)
-        limits = Limits(timeout_s=args.timeout)
+        limits = Limits(timeout_s=args.timeout, isolation=args.isolation,
+                        allow_unisolated=args.allow_unisolated)
         run_one = _score if args.samples else _evaluate
         with use_backend(args.sandbox, args.workers):
             results, folders, root = run_one(args, names, ks, limits)

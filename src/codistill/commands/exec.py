@@ -42,7 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb, metavar="M",
                         help=f"memory limit in MiB (default {Limits.memory_mb})")
     parser.add_argument("--isolation", choices=MODES, default="auto",
-                        help="namespaces (bubblewrap), none (weaker, warns), or auto")
+                        help="namespaces (bubblewrap), none (weaker, warns), or auto (refuses where "
+                             "namespaces are unavailable unless --allow-unisolated)")
+    parser.add_argument("--allow-unisolated", action="store_true",
+                        help="where namespaces are unavailable, run without them (the verdict says so)")
     parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
 
 
@@ -82,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
     program = Program(language=languages.canonical(language), source=source or "", tests=tests,
                       entry_point=args.entry_point, stdin=stdin, expected_stdout=expected,
                       id=Path(args.file).name)
-    limits = Limits(timeout_s=args.timeout, memory_mb=args.memory_mb, isolation=args.isolation)
+    limits = Limits(timeout_s=args.timeout, memory_mb=args.memory_mb, isolation=args.isolation,
+                    allow_unisolated=args.allow_unisolated)
     verdict = execute(program, limits)
     if args.json:
         print(json.dumps(verdict.to_dict(), indent=2))

@@ -54,6 +54,7 @@ class EvalResult:
     generation_s: float = 0.0  # model time summed over every sample's generation, across resumes
     generation_tokens: int = 0
     judge: dict[str, Any] | None = None
+    unisolated: int = 0  # samples run without namespace isolation (0 under bubblewrap)
     created: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     version: int = 1
 
@@ -118,10 +119,11 @@ def build_result(benchmark: str, model: str, task_ids: Sequence[str], samples: I
                  *, ks: Sequence[int] = (1, 10, 100), **fields: Any) -> EvalResult:
     """Aggregate scored samples into per-task results and pass@k, tasks in `task_ids` order."""
     by_task: dict[str, dict[int, Sample]] = {t: {} for t in task_ids}
-    tokens, seconds = 0, 0.0
+    tokens, seconds, unisolated = 0, 0.0, 0
     for sample in samples:
         if sample.task_id in by_task and sample.status is not None:
             by_task[sample.task_id][sample.index] = sample
+            unisolated += sample.unisolated
     per_task = []
     for task_id, found in by_task.items():
         if not found:
@@ -137,7 +139,7 @@ def build_result(benchmark: str, model: str, task_ids: Sequence[str], samples: I
         benchmark=benchmark, model=model, n=n,
         pass_at_k=mean_pass_at_k([(t.n, t.correct) for t in per_task], ks),
         per_task=per_task, status_counts=dict(sorted(counts.items())),
-        generation_tokens=tokens, generation_s=round(seconds, 3), **fields,
+        generation_tokens=tokens, generation_s=round(seconds, 3), unisolated=unisolated, **fields,
     )
 
 
@@ -157,6 +159,8 @@ def results_table(results: Sequence[EvalResult], title: str = "Evaluation") -> T
     for r in results:
         outcomes = " ".join(f"{SHORT_STATUS.get(k, k)}:{v}" for k, v in
                             sorted(r.status_counts.items(), key=lambda kv: -kv[1]))
+        if r.unisolated:
+            outcomes += f" UNISOLATED:{r.unisolated}"
         judge = "-"
         if r.judge:
             mean = r.judge.get("mean")

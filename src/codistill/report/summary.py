@@ -136,12 +136,22 @@ def data_shares(root: Path) -> list[DataShare]:
     return shares
 
 
+def unisolated_samples(root: Path) -> int:
+    """Evaluation samples of this run that ran without namespace isolation."""
+    from codistill.evaluate.results import EvalResult
+
+    return sum(EvalResult.load(path).unisolated for path in root.glob("cycle-*/eval/*/results.json"))
+
+
 def summary_lines(root: str | Path) -> list[str]:
     """What a run prints when it ends: pass@1 before and after, paired statistics, data origin."""
     root = Path(root)
     lines = [s.line() for s in steps(root)]
     for share in data_shares(root):
         lines += share.lines()
+    if unisolated := unisolated_samples(root):
+        lines.append(f"WARNING: {unisolated} evaluation samples ran without namespace isolation "
+                     "(sandbox.allow_unisolated or isolation none): a program could read the host")
     return lines
 
 

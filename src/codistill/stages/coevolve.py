@@ -31,7 +31,6 @@ from rich.console import Console
 from codistill.config import RunConfig, dump_config
 from codistill.records import Problem
 from codistill.roles import open_cache, role_generator, trainable_path
-from codistill.sandbox import Limits
 from codistill.stages.coevolve_state import (
     RoundState,
     after_code_phase,
@@ -88,7 +87,7 @@ class Coevolution:
         self.store = RunStore(self.root, config=dump_config(config), force=force)
         m = config.models
         self.code_spec, self.test_spec = m.student, m.test_model or m.student
-        self.runner = TestRunner(Limits(timeout_s=self.cfg.test_timeout_s, memory_mb=config.sandbox.memory_mb),
+        self.runner = TestRunner(config.sandbox.limits(self.cfg.test_timeout_s),
                                  workers=config.sandbox.workers)
         self.depends = {"coevolve": self.cfg.model_dump(mode="json"), "code_model": self.code_spec,
                         "test_model": self.test_spec, "seed": config.seed, "problems": _problems_hash(problems),
@@ -201,7 +200,7 @@ class Coevolution:
         started = time.perf_counter()
         cache = open_cache(self.config)
         generator = role_generator(spec, self.config, cache)
-        limits = Limits(timeout_s=self.config.sandbox.timeout_s, memory_mb=self.config.sandbox.memory_mb)
+        limits = self.config.sandbox.limits()
         results = {}
         try:
             for bench in ev.benchmarks:

@@ -23,7 +23,6 @@ from codistill.evaluate.progress import Bars
 from codistill.models.base import Generator
 from codistill.records import Answer, Problem, Taught
 from codistill.roles import open_cache, role_generator, trainable_path
-from codistill.sandbox import Limits
 from codistill.stages.pool import build_rows, load_seed_pool
 from codistill.store import RunStore, Stage
 from codistill.train.reuse import TrainedModels, training_key
@@ -53,7 +52,7 @@ class CycleRunner:
         self.console = console or Console(stderr=True)
         self.store = RunStore(config.run_dir, config=dump_config(config), force=force)
         self.cache = open_cache(config)
-        self.limits = Limits(timeout_s=config.sandbox.timeout_s, memory_mb=config.sandbox.memory_mb)
+        self.limits = config.sandbox.limits()
         self.teacher = role_generator(config.models.teacher, config, self.cache)
         self.judge = (role_generator(config.models.judge, config, self.cache)
                       if config.models.judge else self.teacher)
