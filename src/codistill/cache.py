@@ -15,7 +15,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from codistill.models.base import Generation, Generator, Progress, Request, Sampling
+from codistill.models.base import (
+    Generation,
+    GenerationFailed,
+    Generator,
+    Progress,
+    Request,
+    Sampling,
+)
 
 
 def cache_key(identity: str, request: Request, sampling: Sampling) -> str:
@@ -163,7 +170,14 @@ class CachedGenerator(Generator):
         missing = [i for i, r in enumerate(results) if r is None]
         for start in range(0, len(missing), self.chunk_size):
             chunk = missing[start : start + self.chunk_size]
-            produced = self.inner.generate([requests[i] for i in chunk], sampling, progress)
+            try:
+                produced = self.inner.generate([requests[i] for i in chunk], sampling, progress)
+            except GenerationFailed as exc:
+                # A server killed mid-batch: keep what finished, so the rerun asks only the rest.
+                for i, gen in zip(chunk, exc.partial, strict=False):
+                    if gen is not None:
+                        self.cache.put(keys[i], self.identity, gen)
+                raise
             for i, gen in zip(chunk, produced, strict=True):
                 self.cache.put(keys[i], self.identity, gen)
                 results[i] = gen

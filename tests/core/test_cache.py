@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from codistill.cache import CachedGenerator, CacheError, RequestCache, cache_key
-from codistill.models.base import Generation, Generator, Progress, Request, Sampling
+from codistill.models.base import (
+    Generation,
+    GenerationFailed,
+    Generator,
+    Progress,
+    Request,
+    Sampling,
+)
 
 
 class Counting(Generator):
@@ -43,6 +50,34 @@ def test_rerun_makes_no_repeated_calls(tmp_path: Path) -> None:
     assert inner.calls == 5
     assert [g.texts for g in again] == [g.texts for g in first]
     assert all(g.cached for g in again)
+
+
+class DiesMidBatch(Counting):
+    """Finishes the first `finish` requests of a batch, then fails like a killed server."""
+
+    identity = "counting-v1"
+
+    def __init__(self, finish: int) -> None:
+        super().__init__()
+        self.finish = finish
+
+    def generate(self, requests: Sequence[Request], sampling: Sampling,
+                 progress: Progress | None = None) -> list[Generation]:
+        done = super().generate(requests[: self.finish], sampling)
+        partial: list[Generation | None] = [*done, *[None] * (len(requests) - len(done))]
+        raise GenerationFailed("server went away", partial)
+
+
+def test_a_batch_that_fails_part_way_keeps_what_finished(tmp_path: Path) -> None:
+    cache = RequestCache(tmp_path / "c.sqlite")
+    reqs = [Request.completion(f"p{i}") for i in range(5)]
+    with pytest.raises(GenerationFailed):
+        CachedGenerator(DiesMidBatch(finish=2), cache, chunk_size=8).generate(reqs, Sampling())
+    assert len(cache) == 2
+    healthy = Counting()
+    got = CachedGenerator(healthy, cache).generate(reqs, Sampling())
+    assert healthy.calls == 3  # only the three that never finished are asked again
+    assert [g.cached for g in got] == [True, True, False, False, False]
 
 
 def test_key_covers_model_request_and_sampling() -> None:

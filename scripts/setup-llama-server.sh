@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs llama-cpp-python's OpenAI-compatible server into its own virtualenv (.venv-llama) for the
+# slow tests that drive codistill through a real llama.cpp server (tests/models/test_llama_cpp_server.py).
+# It builds llama.cpp from source: about 5 minutes on 2 CPU cores. Idempotent.
+#   LLAMA_VENV   where to put it (default .venv-llama)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+LLAMA_VENV=${LLAMA_VENV:-.venv-llama}
+SPEC="llama-cpp-python[server]==0.3.36"
+
+if "$LLAMA_VENV/bin/python" -c "import llama_cpp.server" 2>/dev/null; then
+    echo "setup-llama-server: $SPEC already in $LLAMA_VENV"
+    exit 0
+fi
+if ! command -v c++ >/dev/null 2>&1 && ! command -v g++ >/dev/null 2>&1; then
+    echo "setup-llama-server: building llama.cpp needs a C++ compiler (apt-get install build-essential)" >&2
+    exit 1
+fi
+[ -x "$LLAMA_VENV/bin/python" ] || "$PY" -m venv "$LLAMA_VENV"
+echo "setup-llama-server: building $SPEC (about 5 minutes on 2 cores)"
+started=$(date +%s)
+# A CPU build; its own environment, since its pinned dependencies are not codistill's.
+CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
+    "$LLAMA_VENV/bin/python" -m pip --disable-pip-version-check -q install "$SPEC"
+"$LLAMA_VENV/bin/python" -c "import llama_cpp.server"
+echo "setup-llama-server: done in $(( $(date +%s) - started )) s"

@@ -1,0 +1,78 @@
+"""A real llama.cpp server (llama-cpp-python's) on loopback, started and killed by the tests.
+
+It lives in its own virtualenv, `.venv-llama` (`scripts/setup-llama-server.sh`, run by `make
+test`), because its pinned dependencies are not codistill's. CODISTILL_LLAMA_PYTHON names another
+interpreter that has `llama_cpp.server`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+ALIAS = "smol"
+
+
+def llama_python() -> Path | None:
+    """The interpreter that runs llama-cpp-python's server, or None when it is not installed."""
+    named = os.environ.get("CODISTILL_LLAMA_PYTHON")
+    path = Path(named) if named else ROOT / ".venv-llama" / "bin" / "python"
+    return path if path.is_file() else None
+
+
+class LlamaServer:
+    """`python -m llama_cpp.server` serving one GGUF file under the alias `smol`."""
+
+    def __init__(self, python: Path, gguf: Path, port: int, log: Path, threads: int = 2) -> None:
+        self.python, self.gguf, self.port, self.log, self.threads = python, gguf, port, log, threads
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        """The OpenAI base URL."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def spec(self) -> str:
+        """The model spec codistill takes for this server."""
+        return f"openai:{self.url}#{ALIAS}"
+
+    def start(self, timeout: float = 180.0) -> LlamaServer:
+        """Start the server and wait until it lists its model."""
+        command = [str(self.python), "-m", "llama_cpp.server", "--model", str(self.gguf),
+                   "--model_alias", ALIAS, "--host", "127.0.0.1", "--port", str(self.port),
+                   "--n_ctx", "2048", "--n_threads", str(self.threads),
+                   "--n_threads_batch", str(self.threads)]
+        with self.log.open("ab") as sink:
+            self.proc = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"llama.cpp server exited with {self.proc.returncode}; "
+                                   f"its log: {self.log}\n{self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(self.url + "/models", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        self.kill()
+        raise RuntimeError(f"llama.cpp server did not answer within {timeout:.0f} s; log: {self.log}")
+
+    def kill(self) -> None:
+        """SIGKILL the server (what a crash or an OOM kill does) and wait for it."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    @property
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self.proc is not None and self.proc.poll() is None
