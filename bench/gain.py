@@ -5,6 +5,7 @@
     python bench/gain.py answers --answers 4            # more teacher solutions per training question
     python bench/gain.py train --arm sft --lr 5e-5 --seed 0 [--rows N] [--dev-only] [--answers 4]
     python bench/gain.py train --arm control | --arm sft+dpo
+    python bench/gain.py train --arm kd [--on-policy 0.5]   # logit distillation (GOLD/ULD)
 
 Side by side, give each process one thread (OMP_NUM_THREADS=1): two 2-thread torch processes on
 2 cores run about 4x slower. Each train run writes results/<tag>.json and prints its figures.
@@ -187,7 +188,7 @@ def _rows_for(arm: str, train: list[Taught], cfg: RunConfig, cache, out: Path, a
     if answers > 1:
         extra = _extra_answers(out, answers, train)
         sft += sft_rows((t.problem, code) for t in train for code in extra.get(t.problem.id, []))
-    if arm == "sft":
+    if arm in ("sft", "kd"):  # kd distils the teacher's logits over the same answers
         return sft, []
     from codistill.config import Teach
     from codistill.stages.teach import Teacher
@@ -213,7 +214,7 @@ def phase_train(args: argparse.Namespace) -> None:
     from codistill.config import DPO, SFT
     from codistill.evaluate.compare import compare_results
     from codistill.roles import trainable_path
-    from codistill.train import train_dpo, train_sft
+    from codistill.train import sft_rows, train_dpo, train_sft
 
     out = Path(args.out)
     cfg = _config(args)
@@ -222,6 +223,7 @@ def phase_train(args: argparse.Namespace) -> None:
     train = train[: args.rows] if args.rows else train
     # The model folder is shared by a dev-only run and the HumanEval run of the same settings.
     model_tag = (f"{args.arm}-rows{len(train)}" + (f"-ans{args.answers}" if args.answers > 1 else "")
+                 + (f"-onpolicy{args.on_policy:g}" if args.arm == "kd" and args.on_policy else "")
                  + (f"-freeze{args.freeze}" if args.freeze else "")
                  + f"-lr{args.lr:g}-ep{args.epochs:g}-seed{args.seed}")
     tag = model_tag + ("-dev" if args.dev_only else "")
@@ -238,11 +240,24 @@ def phase_train(args: argparse.Namespace) -> None:
     if args.arm == "control" and sft:  # the same number of training tokens as the teacher's rows
         teacher_tokens = _tokens(_rows_for("sft", train, cfg, cache, out, args.answers)[0])
         epochs = args.epochs * teacher_tokens / max(_tokens(sft), 1)
-    settings = SFT(lr=args.lr, epochs=epochs, batch_size=args.batch, grad_accum=args.accum,
-                   max_length=768, freeze_layers=args.freeze)
     started = time.perf_counter()
-    result = train_sft(trainable_path("embedded:student"), sft, out / "train" / model_tag / "sft",
-                       settings, seed=args.seed, device="cpu", progress=False)
+    if args.arm == "kd":
+        from codistill.config import KD
+        from codistill.train import train_kd
+
+        # The dev questions' verified answers measure how close the student came to the teacher.
+        dev_rows = sft_rows((t.problem, t.correct().code) for t in dev)
+        result = train_kd(trainable_path("embedded:student"), trainable_path("embedded:teacher"), sft,
+                          out / "train" / model_tag / "kd",
+                          KD(lr=args.lr, epochs=epochs, batch_size=args.batch, grad_accum=args.accum,
+                             max_length=768, max_completion_length=512, on_policy=args.on_policy,
+                             freeze_layers=args.freeze),
+                          eval_rows=dev_rows, seed=args.seed, device="cpu", progress=False)
+    else:
+        settings = SFT(lr=args.lr, epochs=epochs, batch_size=args.batch, grad_accum=args.accum,
+                       max_length=768, freeze_layers=args.freeze)
+        result = train_sft(trainable_path("embedded:student"), sft, out / "train" / model_tag / "sft",
+                           settings, seed=args.seed, device="cpu", progress=False)
     model_dir, steps = result.model_dir, {"sft": result.steps}
     tokens_per_s = result.metrics.get("train_samples_per_second", 0) * _tokens(sft) / max(len(sft), 1)
     if dpo:
@@ -257,7 +272,9 @@ def phase_train(args: argparse.Namespace) -> None:
     summary = {"tag": tag, "arm": args.arm, "questions": len(train), "sft_rows": len(sft), "answers": args.answers, "freeze": args.freeze,
                "dpo_rows": len(dpo), "epochs": epochs, "lr": args.lr, "seed": args.seed,
                "dev_questions": len(dev), "steps": steps, "sft_loss": result.train_loss,
-               "sft_tokens_per_s": round(tokens_per_s, 1),
+               "sft_tokens_per_s": round(tokens_per_s, 1), "on_policy": args.on_policy,
+               "kd_dev_loss": [result.metrics.get("kd_eval_loss_before"),
+                               result.metrics.get("kd_eval_loss_after")],
                "seconds": {k: round(v) for k, v in timings.items()}}
     for name in after:
         c = compare_results(base[name], after[name])
@@ -283,7 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-seed", type=int, default=0)
-    parser.add_argument("--arm", default="sft", choices=["sft", "sft+dpo", "control"])
+    parser.add_argument("--arm", default="sft", choices=["sft", "sft+dpo", "control", "kd"])
+    parser.add_argument("--on-policy", type=float, default=0.0,
+                        help="kd: share of steps on the student's own answers (GKD's lambda)")
     parser.add_argument("--dpo-lr", type=float, default=5e-7)
     parser.add_argument("--dev-only", action="store_true",
                         help="evaluate on the dev set only (for choosing settings; never HumanEval)")

@@ -55,7 +55,7 @@ def test_unknown_key_in_yaml_lists_allowed(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert "unknown config key 'train.sftt' (did you mean 'sft'?)" in str(info.value)
-    assert "allowed here: sft, dpo, lora" in str(info.value)
+    assert "allowed here: sft, dpo, kd, lora" in str(info.value)
 
 
 def test_malformed_yaml_and_missing_file(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ def solutions(n: int = 6) -> list[tuple[Problem, str, str]]:
     return triples
 
 
-def build_tiny(folder: Path, seed: int = 0, corpus: list[str] | None = None) -> Path:
+def build_tiny(folder: Path, seed: int = 0, corpus: list[str] | None = None, vocab_size: int = 400) -> Path:
     """Save a tiny LlamaForCausalLM and its tokenizer (chat template included) into `folder`."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -49,7 +49,7 @@ def build_tiny(folder: Path, seed: int = 0, corpus: list[str] | None = None) -> 
     raw = Tokenizer(models.BPE(unk_token=None))
     raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     raw.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=SPECIAL,
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     raw.train_from_iterator(texts * 3, trainer=trainer)
     tok = PreTrainedTokenizerFast(tokenizer_object=raw, eos_token="<|im_end|>", pad_token="<pad>",

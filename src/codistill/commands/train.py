@@ -3,6 +3,7 @@
     codistill train --sft sft.jsonl --dpo dpo.jsonl --model embedded:student --output out/
     codistill train --sft sft.jsonl --model ./my-model --output out/ --config configs/demo.yaml \\
         --set train.sft.lr=1e-5 --set train.lora.enabled=true
+    codistill train --sft sft.jsonl --output out/ --set train.kd.enabled=true --teacher embedded:teacher
     accelerate launch --config_file configs/accelerate/multi_gpu.yaml -m codistill.train \\
         --sft sft.jsonl --model hf:Qwen/Qwen2.5-Coder-1.5B-Instruct --output out/ --config configs/paper.yaml
 
@@ -30,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dpo", type=Path, metavar="FILE", help="DPO rows (TRL prompt/chosen/rejected JSONL)")
     parser.add_argument("--model", help="model to train: a folder, hf:<id> or embedded:<name> "
                                         "(default: the config's models.student)")
+    parser.add_argument("--teacher", help="teacher for logit distillation (train.kd.enabled): a folder, "
+                                          "hf:<id> or embedded:<name> (default: the config's models.teacher)")
     parser.add_argument("--output", type=Path, required=True, help="folder for checkpoints and the models")
     parser.add_argument("--config", type=Path, help="run config (YAML); settings come from its train section")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -50,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
         if args.max_steps is not None and args.max_steps < 1:
             raise TrainError(f"--max-steps must be >= 1, got {args.max_steps}")
         results = train_files(config, args.output, model=args.model, sft_file=args.sft, dpo_file=args.dpo,
-                              device=args.device, max_steps=args.max_steps, progress=not args.no_progress)
+                              device=args.device, max_steps=args.max_steps, progress=not args.no_progress,
+                              teacher=args.teacher)
     except (ConfigError, TrainError, ValueError) as exc:
         console.print(f"[red]codistill train: {exc}[/red]", highlight=False)
         return 2

@@ -139,10 +139,11 @@ def _train_rows(cycles: dict[int, dict[str, dict[str, Any]]]) -> list[list[Any]]
     rows = []
     for cycle, stages in cycles.items():
         stats = stages.get("train", {}).get("stats", {})
-        for kind in ("sft", "dpo"):
+        for kind in ("sft", "kd", "dpo"):
             if kind in stats:
                 s = stats[kind]
-                rows.append([f"cycle {cycle}", kind, stats.get(f"{kind}_rows"), s.get("steps"),
+                counted = "sft" if kind == "kd" else kind  # logit distillation trains on the SFT rows
+                rows.append([f"cycle {cycle}", kind, stats.get(f"{counted}_rows"), s.get("steps"),
                              s.get("loss"), s.get("seconds")])
     return rows
 

@@ -188,16 +188,27 @@ class CycleRunner:
         reuse, key = self._reusable_training(student_path, sft, dpo, seed)
         # A training this run began is resumed from its checkpoints, not swapped for a stored copy:
         # the stage's results then do not depend on whether an attempt was stopped.
-        began = (stage.dir / "sft").exists() or (stage.dir / "dpo").exists()
+        began = any((stage.dir / kind).exists() for kind in ("sft", "kd", "dpo"))
         if reuse is not None and not began and (
                 found := reuse.restore(key, stage.dir / "model")) is not None:
             self.console.print(f"cycle {cycle}: reusing a model trained before on the same rows "
                                f"and settings ({reuse.root / key})", highlight=False)
-            stats.update({k: v for k, v in found.items() if k in ("sft", "dpo")},
+            stats.update({k: v for k, v in found.items() if k in ("sft", "kd", "dpo")},
                          reused_training=key, model_dir=str(stage.dir / "model"))
             self._finish(stage, started, **stats)
             return stage, stage.dir / "model"
-        if sft:
+        if sft and t.kd.enabled:
+            from codistill.train.kd import train_kd
+            from codistill.train.launch import teacher_weights
+
+            self._say(stage, f"logit distillation from the teacher on {len(sft)} rows")
+            result = train_kd(student_path, teacher_weights(self.config.models.teacher), sft,
+                              stage.dir / "kd", t.kd, lora=lora, seed=seed,
+                              device=self.config.models.device)
+            self._trained(stage, result)
+            model_dir = result.model_dir
+            stats["kd"] = {"steps": result.steps, "loss": result.train_loss, "seconds": result.seconds}
+        elif sft:
             self._say(stage, f"SFT on {len(sft)} rows")
             result = train_sft(student_path, sft, stage.dir / "sft", t.sft, lora=lora, seed=seed,
                                device=self.config.models.device)

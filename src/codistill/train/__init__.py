@@ -1,4 +1,4 @@
-"""Training: thin wrappers over TRL (SFT, DPO, GRPO), training rows, and exports for other trainers.
+"""Training: thin wrappers over TRL (SFT, DPO, GRPO, logit distillation), training rows, and exports for other trainers.
 
 Importing this package is cheap; TRL and torch load when a trainer function is first used.
 """
@@ -21,16 +21,17 @@ if TYPE_CHECKING:
     from codistill.train.common import TrainError, TrainResult
     from codistill.train.dpo import train_dpo
     from codistill.train.grpo import GRPOSettings, train_grpo
+    from codistill.train.kd import train_kd
     from codistill.train.sft import train_sft
 
 _LAZY = {
     "TrainResult": "common", "TrainError": "common", "train_sft": "sft", "train_dpo": "dpo",
-    "train_grpo": "grpo", "GRPOSettings": "grpo",
+    "train_grpo": "grpo", "GRPOSettings": "grpo", "train_kd": "kd",
 }
 
 __all__ = [
     "GRPOSettings", "TrainError", "TrainResult", "check_rows", "dpo_rows", "export_datasets", "grpo_rows",
-    "read_rows", "sft_rows", "train_dpo", "train_grpo", "train_sft", "write_rows",
+    "read_rows", "sft_rows", "train_dpo", "train_grpo", "train_kd", "train_sft", "write_rows",
 ]
 
 

@@ -37,6 +37,16 @@ def resolve_model(spec: str) -> str:
                      f"embedded:<name>), not a {parsed.kind}: spec")
 
 
+def teacher_weights(spec: str) -> str:
+    """Where logit distillation loads the teacher from; a served teacher is refused with the way out."""
+    if spec.startswith("openai:"):
+        raise TrainError(
+            f"train.kd needs the teacher's weights, and {spec} is a served model: name a local teacher "
+            "(embedded:teacher, hf:<id> or a folder) in models.teacher, or set train.kd.enabled to false "
+            "for sequence-level SFT on the served teacher's answers")
+    return resolve_model(spec)
+
+
 def train_files(
     config: RunConfig,
     output: Path,
@@ -47,10 +57,13 @@ def train_files(
     device: str | None = None,
     max_steps: int | None = None,
     progress: bool = True,
+    teacher: str | None = None,
 ) -> dict[str, TrainResult]:
     """SFT on `sft_file` into output/sft, then DPO on `dpo_file` into output/dpo (reference: the SFT model).
 
-    Either file may be left out; settings come from `config.train`. Returns {"sft": ..., "dpo": ...}.
+    Either file may be left out; settings come from `config.train`. With `train.kd.enabled` the SFT
+    rows are distilled from the teacher's logits instead (output/kd; teacher: `teacher` or the
+    config's models.teacher). Returns {"sft" or "kd": ..., "dpo": ...}.
     """
     from codistill.train.dpo import train_dpo
     from codistill.train.sft import train_sft
@@ -65,7 +78,14 @@ def train_files(
     device = device or config.models.device
     lora = config.train.lora if config.train.lora.enabled else None
     results: dict[str, TrainResult] = {}
-    if sft is not None:
+    if sft is not None and config.train.kd.enabled:
+        from codistill.train.kd import train_kd
+
+        results["kd"] = train_kd(current, teacher_weights(teacher or config.models.teacher), sft,
+                                 output / "kd", config.train.kd, lora=lora, seed=seed, device=device,
+                                 progress=progress, max_steps=max_steps)
+        current = str(results["kd"].model_dir)
+    elif sft is not None:
         results["sft"] = train_sft(current, sft, output / "sft", config.train.sft, lora=lora, seed=seed,
                                    device=device, progress=progress, max_steps=max_steps)
         current = str(results["sft"].model_dir)
