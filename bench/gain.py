@@ -6,6 +6,7 @@
     python bench/gain.py train --arm sft --lr 5e-5 --seed 0 [--rows N] [--dev-only] [--answers 4]
     python bench/gain.py train --arm control | --arm sft+dpo
     python bench/gain.py train --arm kd [--on-policy 0.5]   # logit distillation (GOLD/ULD)
+    python bench/gain.py report --results docs/results/gain   # table + scaling curve of all runs
 
 Side by side, give each process one thread (OMP_NUM_THREADS=1): two 2-thread torch processes on
 2 cores run about 4x slower. Each train run writes results/<tag>.json and prints its figures.
@@ -291,10 +292,62 @@ def phase_train(args: argparse.Namespace) -> None:
     console.print(f"seconds: {summary['seconds']}", highlight=False)
 
 
+def phase_report(args: argparse.Namespace) -> None:
+    """One table of every train run's figures, and the data-scaling curve (rows -> pass@1) per arm."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never needs a display
+    import matplotlib.pyplot as plt
+
+    folder = Path(args.results or Path(args.out) / "results")
+    runs = sorted((json.loads(p.read_text()) | {"file": p.name} for p in folder.glob("*.json")
+                   if p.name != "summary.json"), key=lambda r: (r["arm"], r["sft_rows"], r["seed"]))
+    runs = [r for r in runs if "humaneval" in r]  # dev-only runs choose settings; they are not results
+    if not runs:
+        raise SystemExit(f"no train results with HumanEval figures in {folder}")
+    lines = ["| run | rows | HumanEval before -> after | won / lost | p | 95% CI (pp) | dev before -> after |",
+             "|---|---|---|---|---|---|---|"]
+    for r in runs:
+        h, d = r["humaneval"], r.get("dev") or {}
+        lines.append(f"| {r['file'][:-5]} | {r['sft_rows']} | {h['before'] * 164:.0f} -> {h['after'] * 164:.0f} "
+                     f"| {h['won']} / {h['lost']} | {h['p']:.2f} | [{h['ci'][0] * 100:+.1f}, {h['ci'][1] * 100:+.1f}] "
+                     f"| {d.get('before', 0) * d.get('tasks', 0):.0f} -> {d.get('after', 0) * d.get('tasks', 0):.0f}"
+                     f" of {d.get('tasks', 0)} |")
+    (folder / "summary.md").write_text("\n".join(lines) + "\n")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    base = runs[0]["humaneval"]["before"]
+    def recipe(r: dict) -> str:  # one curve per training recipe; seeds are points on it
+        return (f"{r['arm']}" + (f" freeze{r['freeze']}" if r.get("freeze") else "")
+                + f" lr{r['lr']:g} ep{r['epochs']:g}")
+
+    for name in sorted({recipe(r) for r in runs}):
+        mine = [r for r in runs if recipe(r) == name]
+        xs = sorted({r["sft_rows"] for r in mine})
+        mean = [sum(r["humaneval"]["after"] for r in mine if r["sft_rows"] == x) * 100
+                / sum(r["sft_rows"] == x for r in mine) for x in xs]
+        line, = axes[0].plot([0, *xs], [base * 100, *mean], "-", label=name)
+        axes[0].plot([r["sft_rows"] for r in mine], [r["humaneval"]["after"] * 100 for r in mine], "o",
+                     color=line.get_color())
+        axes[1].plot([r["sft_rows"] for r in mine], [r.get("dev", {}).get("after", 0) * 100 for r in mine],
+                     "o", color=line.get_color(), label=name)
+    axes[0].set(xlabel="training rows (teacher answers)", ylabel="HumanEval pass@1 (%), all 164",
+                title="data scaling (0 = the untrained student)")
+    axes[1].set(xlabel="training rows", ylabel="dev pass@1 (%)",
+                title="held-out dev questions (the set grows with the data)")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(folder / "curve.png", dpi=110)
+    console.print("\n".join(lines), highlight=False)
+    console.print(f"wrote {folder / 'summary.md'} and {folder / 'curve.png'}", highlight=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one phase of the gain benchmark."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("phase", choices=["data", "answers", "train"])
+    parser.add_argument("phase", choices=["data", "answers", "train", "report"])
+    parser.add_argument("--results", help="report: the folder of result JSON files (default: OUT/results)")
     parser.add_argument("--out", default="runs/gain")
     parser.add_argument("--slots", type=int, default=2000)
     parser.add_argument("--chunk", type=int, default=64)
@@ -318,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="freeze the embeddings and this many lowest layers (CPU speed)")
     args = parser.parse_args(argv)
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    {"data": phase_data, "answers": phase_answers, "train": phase_train}[args.phase](args)
+    {"data": phase_data, "answers": phase_answers, "train": phase_train,
+     "report": phase_report}[args.phase](args)
     return 0
 
 
