@@ -64,6 +64,13 @@ class Data(Section):
         None, ge=1, description="sample at most this many seeds per language (seeded)"
     )
     skip_bad_records: bool = Field(False, description="skip malformed input lines, with a count")
+    decontaminate_against: list[str] = Field(
+        ["humaneval", "mbpp"], min_length=1, description="benchmarks no training question may "
+        "overlap (5-gram Jaccard >= 0.7); a name may carry a source, e.g. mbpp:/data/sanitized-mbpp.json")
+    require_decontamination: bool = Field(
+        False, description="stop the run when a benchmark's data cannot be loaded to decontaminate "
+        "against (MBPP without a hub or local file); off: the run goes on, says which benchmarks it "
+        "checked and which not, and records both in decontamination.json")
     synth_questions: int = Field(
         0, ge=0, description="with 'synth' in seeds: how many questions the teacher writes before "
         "cycle 1 (Python functions with examples; kept only when an independent teacher answer "

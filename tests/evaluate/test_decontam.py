@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from codistill.evaluate.benchmarks import load_benchmark
-from codistill.evaluate.decontam import Decontaminator, jaccard, ngrams, texts_of
+from codistill.evaluate.decontam import (
+    DecontaminationError,
+    Decontaminator,
+    jaccard,
+    ngrams,
+    texts_of,
+)
 from codistill.records import Problem
 
 
@@ -29,6 +35,19 @@ def test_unavailable_benchmark_is_skipped_with_a_reason(checker: Decontaminator)
     assert "humaneval" not in checker.skipped and checker.size >= 2 * 164
     if "mbpp" in checker.skipped:
         assert "mbpp" in checker.skipped["mbpp"]
+
+
+def test_coverage_says_what_was_checked_and_what_not() -> None:
+    index = Decontaminator(benchmarks=("humaneval", "mbpp:/nonexistent/sanitized-mbpp.json"))
+    assert index.checked == {"humaneval": 164}
+    assert list(index.skipped) == ["mbpp:/nonexistent/sanitized-mbpp.json"]
+    assert index.coverage() == {"checked": {"humaneval": 164}, "skipped": index.skipped}
+    line = index.describe()
+    assert line.startswith("decontamination: training data checked against humaneval (164 tasks); "
+                           "NOT checked: mbpp:/nonexistent/sanitized-mbpp.json (")
+    with pytest.raises(DecontaminationError, match="data.require_decontamination: false"):
+        index.require_all()
+    Decontaminator(benchmarks=("humaneval",)).require_all()  # nothing missing: no error
 
 
 def test_a_copied_humaneval_prompt_matches(checker: Decontaminator) -> None:

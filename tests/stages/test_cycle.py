@@ -12,6 +12,7 @@ from tests.stages.helpers_run import SYNTH_RULES, teacher_script, write_problems
 from tests.tiny import tiny_model_and_tokenizer
 
 from codistill.config import load_config
+from codistill.evaluate.decontam import DecontaminationError
 from codistill.report.summary import summary_lines
 from codistill.stages.cycle import run_cycles
 from codistill.store import StaleStageError
@@ -36,7 +37,7 @@ def run_config(tmp_path: Path):  # noqa: ANN201 - a factory
             "examine.scorer=trained", f"examine.scorer_base={tmp_path / 'tiny-model'}",
             "examine.scorer_min_annotations=2",
             f"eval.benchmarks=[jsonl:{bench}]", "eval.max_new_tokens=16", "sandbox.timeout_s=5",
-            *extra])
+            "data.decontaminate_against=[humaneval]", *extra])
 
     return make
 
@@ -107,7 +108,8 @@ def test_teacher_written_questions_join_the_pool(run_config, tmp_path: Path) -> 
     (tmp_path / "teacher.json").write_text(json.dumps(script))
     seeds = tmp_path / "seeds.jsonl"
     stages = run_cycles(run_config("name=s", "cycles=1", f"data.seeds=[{seeds}, synth]",
-                                   "data.synth_questions=3", "examine.scorer=judge"))
+                                   "data.synth_questions=3", "examine.scorer=judge",
+                                   "data.decontaminate_against=[humaneval, mbpp]"))
     counts = stages["cycle-0/questions"]["stats"]["counts"]
     assert counts == {"verified": 1, "duplicate": 2}  # the scripted writer repeats itself
     teach = stages["cycle-1/teach"]["stats"]["counts"]
@@ -119,3 +121,16 @@ def test_teacher_written_questions_join_the_pool(run_config, tmp_path: Path) -> 
     assert any(s["reason"] == "copy of the correct solution" for s in quad["solutions"])
     with pytest.raises(ValueError, match="data.synth_questions"):
         run_config("data.seeds=[synth]")
+    # MBPP has no offline copy here: the run says so, records it, and its summary warns.
+    coverage = json.loads((tmp_path / "runs" / "s" / "decontamination.json").read_text())
+    assert coverage["checked"] == {"humaneval": 164} and list(coverage["skipped"]) == ["mbpp"]
+    assert any(line.startswith("WARNING: training data not checked against mbpp")
+               for line in summary_lines(tmp_path / "runs" / "s"))
+
+
+def test_a_required_benchmark_that_cannot_be_loaded_stops_the_run_first(run_config, tmp_path: Path) -> None:
+    with pytest.raises(DecontaminationError, match=r"NOT checked: mbpp .*require_decontamination"):
+        run_cycles(run_config("name=r", "data.require_decontamination=true",
+                              "data.decontaminate_against=[humaneval, mbpp]"))
+    assert not list((tmp_path / "runs" / "r").glob("cycle-*"))  # nothing ran
+    assert "mbpp" in json.loads((tmp_path / "runs" / "r" / "decontamination.json").read_text())["skipped"]

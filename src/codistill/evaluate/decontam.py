@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from codistill.config import ConfigError
 from codistill.records import Problem
 
 _WORD = re.compile(r"\w+")
@@ -38,6 +39,10 @@ def jaccard(a: set[Any], b: set[Any]) -> float:
     if not a and not b:
         return 0.0
     return len(a & b) / len(a | b)
+
+
+class DecontaminationError(ConfigError):
+    """A benchmark the run must decontaminate against could not be loaded (a config to change)."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,36 @@ class Decontaminator:
     def size(self) -> int:
         """How many benchmark texts are indexed."""
         return len(self._docs)
+
+    @property
+    def checked(self) -> dict[str, int]:
+        """Benchmark -> how many of its tasks are indexed."""
+        tasks: dict[str, set[str]] = defaultdict(set)
+        for doc in self._docs:
+            tasks[doc.benchmark].add(doc.task_id)
+        return {name: len(ids) for name, ids in sorted(tasks.items())}
+
+    def coverage(self) -> dict[str, Any]:
+        """What was checked and what was not, JSON-ready: {"checked": {...}, "skipped": {...}}."""
+        return {"checked": self.checked, "skipped": dict(self.skipped)}
+
+    def describe(self) -> str:
+        """One line: the benchmarks checked (with task counts) and those that could not be."""
+        checked = ", ".join(f"{name} ({n} tasks)" for name, n in self.checked.items()) or "nothing"
+        line = f"decontamination: training data checked against {checked}"
+        if self.skipped:
+            line += "; NOT checked: " + "; ".join(f"{name} ({why})" for name, why in self.skipped.items())
+        return line
+
+    def require_all(self) -> None:
+        """Raise DecontaminationError when any benchmark could not be indexed."""
+        if self.skipped:
+            names = ", ".join(self.skipped)
+            raise DecontaminationError(
+                f"{self.describe()}. data.require_decontamination is on, so the run stops: make "
+                f"{names} available offline (name a local file in data.decontaminate_against, e.g. "
+                "mbpp:/data/sanitized-mbpp.json; see docs/evaluation.md) or set "
+                "data.require_decontamination: false to go on without it")
 
     def matches(self, text: str, checked: str = "") -> list[Match]:
         """Benchmark texts whose n-gram Jaccard with `text` reaches the threshold, best first."""

@@ -6,6 +6,7 @@ run` say the same thing, and a finished or interrupted run can be summarised aga
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,7 +153,19 @@ def summary_lines(root: str | Path) -> list[str]:
     if unisolated := unisolated_samples(root):
         lines.append(f"WARNING: {unisolated} evaluation samples ran without namespace isolation "
                      "(sandbox.allow_unisolated or isolation none): a program could read the host")
+    if skipped := not_decontaminated(root):
+        lines.append("WARNING: training data not checked against " + "; ".join(
+            f"{name} ({why})" for name, why in skipped.items()) + " (data.decontaminate_against)")
     return lines
+
+
+def not_decontaminated(root: str | Path) -> dict[str, str]:
+    """Benchmarks the run could not decontaminate against, with why (from decontamination.json)."""
+    path = Path(root) / "decontamination.json"
+    try:
+        return dict(json.loads(path.read_text()).get("skipped") or {})
+    except (OSError, ValueError, AttributeError):
+        return {}
 
 
 def print_summary(root: str | Path, console: Console) -> None:

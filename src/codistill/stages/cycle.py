@@ -10,6 +10,7 @@ done in the manifest with its stats; a rerun skips what is done and resumes what
 from __future__ import annotations
 
 import gc
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from rich.console import Console
 
 from codistill.config import RunConfig, dump_config
 from codistill.evaluate.progress import Bars
+from codistill.jsonl import write_text_atomic
 from codistill.models.base import Generator
 from codistill.records import Answer, Problem, Taught
 from codistill.roles import open_cache, role_generator, trainable_path
@@ -28,6 +30,7 @@ from codistill.store import RunStore, Stage
 from codistill.train.reuse import TrainedModels, training_key
 
 if TYPE_CHECKING:
+    from codistill.evaluate.decontam import Decontaminator
     from codistill.train.common import TrainResult
 
 
@@ -58,6 +61,7 @@ class CycleRunner:
                       if config.models.judge else self.teacher)
         self.scorer: Generator | None = None  # SODA's trained scoring model, once it exists
         self.timings: dict[str, float] = {}
+        self._told_decontamination = False
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -119,7 +123,6 @@ class CycleRunner:
 
     def questions(self) -> list[Problem]:
         """Teacher-written questions at its own level (data.seeds 'synth'), screened; resumable."""
-        from codistill.evaluate.decontam import Decontaminator
         from codistill.stages.questions import (
             grow_questions,
             question_stats,
@@ -139,7 +142,7 @@ class CycleRunner:
                     stage.appender() as out:
                 grow_questions(self.teacher, data.synth_questions, seed=self.config.seed,
                                sampling=sampling, limits=self.limits, out=out, previous=previous,
-                               decontaminator=Decontaminator(),
+                               decontaminator=self.benchmarks(),
                                workers=self.config.sandbox.workers, progress=advance)
             stats = question_stats(stage.rows())  # earlier attempts' rows count too
             self._finish(stage, started, counts=stats.counts, teacher_tokens=stats.teacher_tokens)
@@ -313,7 +316,8 @@ class CycleRunner:
             started = self._clock()
             done = stage.done_keys("slot_id")
             common = dict(settings=cfg.curriculum, limits=self.limits, seed=cfg.seed + cycle,
-                          cycle=cycle, pool=pool, done=done, workers=cfg.sandbox.workers)
+                          cycle=cycle, pool=pool, done=done, workers=cfg.sandbox.workers,
+                          decontaminator=self.benchmarks())
             with stage.appender() as out:
                 if cfg.curriculum.strategy == "akd":
                     student = role_generator(student_spec, cfg, self.cache)
@@ -341,10 +345,30 @@ class CycleRunner:
         with use_backend(self.config.sandbox.backend, self.config.sandbox.workers):
             return self._run()
 
+    def benchmarks(self) -> Decontaminator:
+        """The benchmark index every stage screens training questions against (built once).
+
+        Says which benchmarks were checked and which could not be loaded, records both in
+        decontamination.json, and stops the run when data.require_decontamination asks for all.
+        """
+        from codistill.stages.evolve_screen import benchmark_index
+
+        index = benchmark_index(benchmarks=tuple(self.config.data.decontaminate_against))
+        if not self._told_decontamination:
+            self._told_decontamination = True
+            write_text_atomic(self.store.root / "decontamination.json",
+                              json.dumps(index.coverage(), indent=1) + "\n")
+            self.console.print(index.describe(), style="yellow" if index.skipped else None,
+                               highlight=False)
+            if self.config.data.require_decontamination:
+                index.require_all()
+        return index
+
     def _run(self) -> dict[str, Any]:
         cfg = self.config
         student_spec = cfg.models.student
         student_path = trainable_path(student_spec)
+        self.benchmarks()  # said first: a required benchmark that is missing stops the run here
         pool = load_seed_pool(cfg)
         if "synth" in cfg.data.seeds:
             pool += self.questions()

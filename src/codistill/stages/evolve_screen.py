@@ -87,9 +87,10 @@ ExtraScreen = Callable[[list[Evolved]], list[Evolved]]
 
 
 @cache
-def benchmark_index(threshold: float = 0.7) -> Decontaminator:
-    """HumanEval + MBPP (whichever are available), indexed once per process."""
-    return Decontaminator(("humaneval", "mbpp"), threshold=threshold)
+def benchmark_index(threshold: float = 0.7, benchmarks: tuple[str, ...] = ("humaneval", "mbpp"),
+                    ) -> Decontaminator:
+    """The benchmarks (whichever are available; `.skipped` says which not), indexed once per process."""
+    return Decontaminator(benchmarks, threshold=threshold)
 
 
 class NearDuplicates:

@@ -16,7 +16,7 @@ def load_seed_pool(config: RunConfig) -> list[Problem]:
     (a JSONL/JSON file or a hub dataset name) whose tests the teacher writes.
     """
     from codistill.data.seeds import load_instructions, load_problems, load_seed_bank
-    from codistill.evaluate.decontam import Decontaminator
+    from codistill.stages.evolve_screen import benchmark_index
 
     data = config.data
     pool: list[Problem] = []
@@ -33,7 +33,7 @@ def load_seed_pool(config: RunConfig) -> list[Problem]:
                                       limit=data.limit_per_language)
     seen: set[str] = set()
     unique = [p for p in pool if not (p.id in seen or seen.add(p.id))]  # type: ignore[func-returns-value]
-    kept, _dropped = Decontaminator().filter(unique)
+    kept, _dropped = benchmark_index(benchmarks=tuple(data.decontaminate_against)).filter(unique)
     return kept
 
 
