@@ -206,6 +206,10 @@ class Examine(Section):
 
     generation: Generation = Field(default_factory=lambda: Generation(max_new_tokens=512))
     judge: bool = Field(True, description="score answers with the rubric judge")
+    judge_sees_verdict: bool = Field(
+        False, description="tell the judge whether the answer passed the tests; off (SODA's "
+        "independent views): the judge grades the code alone, and the run reports how often its "
+        "grade agrees with execution")
     scorer: Literal["judge", "trained"] = Field(
         "judge", description="trained: after cycle 1, a scoring model fine-tuned on the judge's "
         "annotations grades answers instead of the judge (SODA's option)")

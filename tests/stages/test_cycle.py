@@ -78,6 +78,10 @@ def test_two_cycles_end_to_end_then_resume(run_config, tmp_path: Path) -> None:
     assert any(line.startswith("cycle 1 data: the teacher solved 4/4") for line in lines)
     assert not any(line.startswith("WARNING") for line in lines)
     assert "the teacher solved 4/4" in (run / "report.html").read_text()
+    views = stages["cycle-1/examine"]["stats"]["views"]  # execution and a judge blind to it
+    assert views["judge_saw_verdict"] is False and views["compared"] == 4
+    assert views["agreement"] == views["agree"] / 4
+    assert "Execution and the judge: two views" in (run / "report.html").read_text()
     # Rerun: everything is done, so nothing is generated or trained again.
     before = (run / "manifest.json").read_text()
     run_cycles(config)

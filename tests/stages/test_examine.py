@@ -31,23 +31,46 @@ def _student(request: Request, sampling: Sampling, index: int) -> str:
     return next(v for k, v in ANSWERS.items() if f'"""{k}"""' in prompt_text(request))
 
 
+FULL = '{"basic_functionality": 2, "boundary_checks": 1, "requirement_coverage": 1, "readability": 1, "coding_practice": 0}'
+FOOLED = '{"basic_functionality": 2, "boundary_checks": 1, "requirement_coverage": 1, "readability": 0, "coding_practice": 0}'
+ZERO = '{"basic_functionality": 0, "boundary_checks": 0, "requirement_coverage": 0, "readability": 0, "coding_practice": 0}'
+
+
 def _judge(request: Request, sampling: Sampling, index: int) -> str:
+    """Grades by reading the code; fooled by the wrong `x + 1` unless told the tests failed."""
     text = prompt_text(request)
-    if "All tests passed" in text:
-        return '{"basic_functionality": 2, "boundary_checks": 1, "requirement_coverage": 1, "readability": 1, "coding_practice": 0}'
-    return "I cannot grade this."
+    if "Tests did not pass" in text:
+        return ZERO
+    if "numpy_not_installed_anywhere" in text:
+        return "I cannot grade this."
+    return FULL if "x * 2" in text else FOOLED
 
 
 def test_examine_runs_and_judges_each_answer() -> None:
-    answers, stats = examine_stage(PROBLEMS, FakeGenerator(_student), FakeGenerator(_judge),
+    judge = FakeGenerator(_judge)
+    answers, stats = examine_stage(PROBLEMS, FakeGenerator(_student), judge,
                                    settings=Examine(), ablation=Ablation(), limits=LIMITS, seed=0)
     by_id = {a.problem_id: a for a in answers}
     assert by_id["good"].passed and by_id["good"].judge_score == 5
     assert not by_id["bad"].passed and by_id["bad"].status == "failed"
-    assert by_id["bad"].judge_score is None  # unparseable judgment: None, never a silent 0
+    assert by_id["env"].judge_score is None  # unparseable judgment: None, never a silent 0
     assert by_id["env"].environment_error and not by_id["env"].passed
-    assert stats.judge_unparsed == 2
+    assert stats.judge_unparsed == 1
     assert stats.counts["passed"] == 1 and stats.counts["environment_error"] == 1
+    # Independent views by default: the judge never learns the verdict, and is fooled once.
+    assert not any("Result of running" in prompt_text(r) for r in judge.requests)
+    assert by_id["bad"].judge_score == 4
+    assert (stats.compared, stats.agree, stats.agreement) == (2, 1, 0.5)
+
+
+def test_a_judge_told_the_verdict_agrees_with_it() -> None:
+    judge = FakeGenerator(_judge)
+    answers, stats = examine_stage(PROBLEMS, FakeGenerator(_student), judge,
+                                   settings=Examine(judge_sees_verdict=True), ablation=Ablation(),
+                                   limits=LIMITS, seed=0)
+    assert {a.problem_id: a.judge_score for a in answers}["bad"] == 0
+    assert sum("Result of running" in prompt_text(r) for r in judge.requests) == 3
+    assert (stats.compared, stats.agree) == (2, 2)
 
 
 def test_ablations_skip_judge_or_execution() -> None:

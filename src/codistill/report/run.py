@@ -135,6 +135,17 @@ def _stage_rows(manifest: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def _view_rows(cycles: dict[int, dict[str, dict[str, Any]]]) -> list[list[Any]]:
+    """Per cycle: how often the judge's grade and the tests agree on the student's answers."""
+    rows = []
+    for cycle, stages in cycles.items():
+        views = stages.get("examine", {}).get("stats", {}).get("views")
+        if views and views.get("compared"):
+            rows.append([f"cycle {cycle}", views["compared"], views["agree"],
+                         f"{100 * views['agreement']:.0f}%", "yes" if views["judge_saw_verdict"] else "no"])
+    return rows
+
+
 def _train_rows(cycles: dict[int, dict[str, dict[str, Any]]]) -> list[list[Any]]:
     rows = []
     for cycle, stages in cycles.items():
@@ -175,6 +186,10 @@ def build_report(root: str | Path) -> Path:
             sections.append((title, image(made, title)))
     sections.append(("Kept and dropped at every filter",
                      table(["cycle", "stage", "count", "n"], _counts_rows(cycles))))
+    if views := _view_rows(cycles):
+        sections.append(("Execution and the judge: two views", table(
+            ["cycle", "answers run and graded", "views agree", "agreement", "judge saw the verdict"],
+            views)))
     if train := _train_rows(cycles):
         sections.append(("Training", table(["cycle", "phase", "rows", "steps", "loss", "seconds"],
                                            train)))

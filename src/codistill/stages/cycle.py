@@ -276,9 +276,12 @@ class CycleRunner:
                               workers=self.config.sandbox.workers, progress=advance)
             student.close()
             stats = examine_stats(stage.records(Answer), judged=judging(
-                grader, self.config.examine, self.config.ablation))  # earlier attempts' too
+                grader, self.config.examine, self.config.ablation),  # earlier attempts' too
+                works_from=self.config.curriculum.hard_max_score)
+            views = {"compared": stats.compared, "agree": stats.agree, "agreement": stats.agreement,
+                     "judge_saw_verdict": self.config.examine.judge_sees_verdict}
             self._finish(stage, started, counts=stats.counts, student_tokens=stats.student_tokens,
-                         judge_unparsed=stats.judge_unparsed)
+                         judge_unparsed=stats.judge_unparsed, views=views)
         return stage, stage.records(Answer)
 
     def train_scorer(self, cycle: int, pool: list[Problem], answers: list[Answer],
@@ -289,7 +292,7 @@ class CycleRunner:
         cfg = self.config
         if cfg.examine.scorer != "trained" or self.scorer is not None or cfg.ablation.no_judge:
             return
-        rows = scorer_rows({p.id: p for p in pool}, answers)
+        rows = scorer_rows({p.id: p for p in pool}, answers, cfg.examine)
         if len(rows) < cfg.examine.scorer_min_annotations:
             self.console.print(f"[yellow]cycle {cycle}: {len(rows)} judge annotations, fewer than "
                                f"{cfg.examine.scorer_min_annotations}: the judge keeps grading")

@@ -29,6 +29,13 @@ class ExamineStats:
     student_tokens: int = 0
     judge_unparsed: int = 0
     seconds: float = 0.0
+    compared: int = 0  # answers both executed and graded
+    agree: int = 0  # of those, where the judge's grade and the tests say the same
+
+    @property
+    def agreement(self) -> float | None:
+        """Share of compared answers where the two views agree (None when none compared)."""
+        return round(self.agree / self.compared, 4) if self.compared else None
 
     def add(self, key: str, n: int = 1) -> None:
         """Increase one counter."""
@@ -50,17 +57,26 @@ def judging(judge: Generator | None, settings: Examine, ablation: Ablation) -> b
     return judge is not None and settings.judge and not ablation.no_judge
 
 
-def examine_stats(answers: Iterable[Answer], *, judged: bool) -> ExamineStats:
-    """The stage's counts over these answers (all of a stage file's, on resume)."""
+def examine_stats(answers: Iterable[Answer], *, judged: bool, works_from: float = 2.0) -> ExamineStats:
+    """The stage's counts over these answers (all of a stage file's, on resume).
+
+    The two views agree on an answer when it passed and the judge gave at least `works_from`
+    points, or it failed and the judge gave less: the boundary below which the curriculum calls
+    a question hard (curriculum.hard_max_score).
+    """
     stats = ExamineStats()
     for answer in answers:
         stats.count(answer, judged=judged)
+        if answer.judge_score is not None and answer.status != "skipped" and not answer.environment_error:
+            stats.compared += 1
+            stats.agree += answer.passed == (answer.judge_score >= works_from)
     return stats
 
 
-def verdict_line(answer: Answer) -> str:
-    """What the judge is told about the sandbox's verdict (empty when execution was skipped)."""
-    if answer.status == "skipped":
+def verdict_line(answer: Answer, settings: Examine) -> str:
+    """What the judge is told about the sandbox's verdict: nothing unless `judge_sees_verdict`
+    (and nothing when execution was skipped)."""
+    if answer.status == "skipped" or not settings.judge_sees_verdict:
         return ""
     if answer.passed:
         return "All tests passed."
@@ -90,7 +106,7 @@ def examine_batch(problems: Sequence[Problem], student: Generator, judge: Genera
             a.message, a.failed_test = verdict.message[:300], verdict.failed_test
     if judge is not None and judging(judge, settings, ablation):
         items = [(p, a.code) for p, a in zip(problems, answers, strict=True)]
-        verdicts = [verdict_line(a) or None for a in answers]
+        verdicts = [verdict_line(a, settings) or None for a in answers]
         for a, judgment in zip(answers, judge_answers(judge, items, verdicts=verdicts), strict=True):
             a.judge_score, a.judge_raw = judgment.score, judgment.raw
     return answers

@@ -6,20 +6,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from codistill.config import SFT
+from codistill.config import SFT, Examine
 from codistill.evaluate.judge import judge_request
 from codistill.records import Answer, Problem
 from codistill.stages.examine import verdict_line
 
 
-def scorer_rows(problems: dict[str, Problem], answers: list[Answer]) -> list[dict[str, Any]]:
-    """SFT rows: the judge's request for each answer -> the judge's parsed reply."""
+def scorer_rows(problems: dict[str, Problem], answers: list[Answer],
+                settings: Examine | None = None) -> list[dict[str, Any]]:
+    """SFT rows: the judge's request for each answer (as the judge was asked) -> its parsed reply."""
+    settings = settings or Examine()
     rows = []
     for a in answers:
         problem = problems.get(a.problem_id)
         if problem is None or a.judge_score is None or not a.judge_raw.strip():
             continue  # only judgments that parsed teach the scorer the rubric's format
-        request = judge_request(problem, a.code, verdict_line(a) or None)
+        request = judge_request(problem, a.code, verdict_line(a, settings) or None)
         rows.append({"id": f"score#{a.problem_id}",
                      "prompt": [dict(m) for m in request.messages or ()],
                      "completion": [{"role": "assistant", "content": a.judge_raw.strip()}]})
