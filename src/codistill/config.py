@@ -295,9 +295,11 @@ class Eval(Section):
 
     benchmarks: list[str] = Field(default_factory=lambda: ["humaneval"])
     limit: int | None = Field(None, ge=1, description="first N tasks of each benchmark")
-    n: int = Field(1, ge=1, description="samples per task (1 = greedy pass@1)")
-    temperature: float = Field(0.2, ge=0.0, description="used when n > 1")
-    top_p: float = Field(0.95, gt=0.0, le=1.0)
+    n: int = Field(1, ge=1, description="1 = greedy pass@1 only; more = also n sampled answers per "
+                   "task for pass@k, k > 1 (SODA: 10); pass@1 is always greedy")
+    temperature: float = Field(0.2, ge=0.0, description="sampling temperature when n > 1")
+    top_p: float = Field(0.95, gt=0.0, le=1.0, description="nucleus sampling when n > 1")
+    ks: list[int] = Field([1, 10], min_length=1, description="pass@k reported (k <= n)")
     max_new_tokens: int = Field(512, ge=16)
     before: bool = Field(True, description="evaluate the student before the first cycle")
 

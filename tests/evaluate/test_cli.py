@@ -121,6 +121,38 @@ def test_eval_a_scripted_model_then_compare(tmp_path: Path) -> None:
     assert json.loads(done.stdout)["wins"] == 2
 
 
+def test_eval_reports_greedy_pass1_and_sampled_pass_at_k_and_compare_pairs_both(tmp_path: Path) -> None:
+    # Sample i of n gets reply i: the greedy answer is reply 0. Task 0's replies are right, wrong,
+    # wrong, wrong; task 1's wrong, right, right, right.
+    right = [f"```python\n{HE[i].reference}```" for i in range(2)]
+    wrong = [f"```python\ndef {HE[i].entry_point}(*a):\n    return 0\n```" for i in range(2)]
+    rules = [{"match": f"def {HE[0].entry_point}(", "reply": [right[0], wrong[0], wrong[0], wrong[0]]},
+             {"match": f"def {HE[1].entry_point}(", "reply": [wrong[1], right[1], right[1], right[1]]}]
+    (tmp_path / "mixed.json").write_text(json.dumps({"rules": rules}))
+    (tmp_path / "right.json").write_text(json.dumps({"rules": [
+        {"match": f"def {HE[i].entry_point}(", "reply": right[i]} for i in range(2)]}))
+    runs = {}
+    for label in ("mixed", "right"):
+        done = codistill("eval", "--model", f"fake:{tmp_path / label}.json", "--benchmark", "humaneval",
+                         "--limit", "2", "--n", "4", "--ks", "1,2", "--output", str(tmp_path / label),
+                         "--json", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        runs[label] = json.loads(done.stdout)
+    mixed = runs["mixed"]
+    assert mixed["pass@1"] == 0.5  # greedy: task 0 right, task 1 wrong
+    assert mixed["pass_at_k"]["pass@2"] == pytest.approx((0.5 + 1.0) / 2)  # from the 4 samples
+    assert mixed["sampled"]["n"] == 4 and mixed["sampled"]["pass_at_k"]["pass@1"] == pytest.approx(0.5)
+    table = codistill("eval", "--model", f"fake:{tmp_path / 'mixed'}.json", "--benchmark", "humaneval",
+                      "--limit", "2", "--n", "4", "--ks", "1,2", "--output", str(tmp_path / "mixed"),
+                      cwd=tmp_path)
+    assert "1+4" in table.stdout and "pass@1 is greedy; pass@k (k > 1) from 4 samples" in table.stderr
+    done = codistill("compare", str(tmp_path / "mixed"), str(tmp_path / "right"), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    greedy, sampled = json.loads(done.stdout)["comparisons"]
+    assert greedy["k"] == 1 and greedy["wins"] == 1 and greedy["mean_diff"] == pytest.approx(0.5)
+    assert sampled["k"] == 2 and sampled["mean_diff"] == pytest.approx(0.25)
+
+
 def test_decontam_lists_matches_and_writes_clean_rows(tmp_path: Path) -> None:
     data = tmp_path / "train.jsonl"
     rows = [{"id": "a", "question": HE[5].prompt, "tests": ""},

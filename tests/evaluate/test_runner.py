@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from codistill.evaluate import EvalError, evaluate_model, load_benchmark, score_samples
+from codistill.evaluate import (
+    EvalError,
+    evaluate_model,
+    evaluate_pass_at_k,
+    load_benchmark,
+    score_samples,
+)
+from codistill.evaluate.compare import compare_results
 from codistill.evaluate.results import EvalResult, results_table
 from codistill.evaluate.runner import SAMPLES_FILE
 from codistill.models.base import Generation, GenerationFailed, Request, Sampling
@@ -81,6 +88,35 @@ def test_sampled_evaluation_reports_pass_at_k_up_to_n(tmp_path: Path) -> None:
     assert set(result.pass_at_k) == {"pass@1", "pass@2"}
     assert result.pass_at_k["pass@1"] == pytest.approx((1 + 0.25 + 0) / 3)
     assert result.pass_at_k["pass@2"] == pytest.approx((1 + 0.5 + 0) / 3)
+
+
+def test_pass_at_1_greedy_and_pass_at_k_sampled_in_one_evaluation(tmp_path: Path) -> None:
+    problems = FIRST[:3]
+
+    def reply(request: Request, sampling: Sampling, index: int) -> str:
+        p = task_of(request, problems)
+        if sampling.temperature == 0:
+            good = p.id != "HumanEval/2"
+        else:
+            good = index < {"HumanEval/0": 4, "HumanEval/1": 1, "HumanEval/2": 2}[p.id]
+        return fenced_solution(p) if good else "```python\nraise SystemExit(3)\n```"
+
+    result = evaluate_pass_at_k(FakeGenerator(reply, name="protocol"), problems, out_dir=tmp_path,
+                                n=4, temperature=0.2, top_p=0.95, ks=(1, 2, 10), progress=False)
+    # pass@1 from the greedy answers; pass@2 from the 4 samples (1, 1 - 3/6, 1 - 1/6 per task)
+    assert result.pass_at_k == {"pass@1": pytest.approx(2 / 3), "pass@2": pytest.approx((1 + 0.5 + 5 / 6) / 3)}
+    assert result.n == 1 and [t.correct for t in result.per_task] == [1, 1, 0]
+    assert result.sampled["n"] == 4 and result.sampled["temperature"] == 0.2
+    assert result.sampled["pass_at_k"]["pass@1"] == pytest.approx((1 + 0.25 + 0.5) / 3)
+    assert EvalResult.load(tmp_path).pass_at_k == result.pass_at_k  # saved merged
+    assert EvalResult.load(result.sampled["results"]).n == 4
+    greedy_only = evaluate_pass_at_k(FakeGenerator(reply, name="protocol"), problems,
+                                     out_dir=tmp_path / "g", n=1, progress=False)
+    assert greedy_only.sampled is None and set(greedy_only.pass_at_k) == {"pass@1"}
+    same = compare_results(result.sampled["results"], result.sampled["results"], k=2)
+    assert same.k == 2 and same.pass1_a == pytest.approx(result.pass_at_k["pass@2"])
+    with pytest.raises(ValueError, match="pass@10 needs at least 10 samples"):
+        compare_results(result.sampled["results"], result.sampled["results"], k=10)
 
 
 def test_completion_mode_continues_the_prompt_and_cuts_at_stops(tmp_path: Path) -> None:

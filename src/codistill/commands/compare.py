@@ -56,6 +56,26 @@ def collect(path: Path) -> dict[str, EvalResult]:
     return found
 
 
+def sampled_comparisons(a: dict[str, EvalResult], b: dict[str, EvalResult], shared: list[str],
+                        args: argparse.Namespace) -> list[Comparison]:
+    """pass@k (k > 1) compared on the sampled answers, where both evaluations have them."""
+    found = []
+    for name in shared:
+        sa, sb = a[name].sampled, b[name].sampled
+        if not (sa and sb):
+            continue
+        ks = sorted({int(key.split("@")[1]) for key in sa["pass_at_k"]}
+                    & {int(key.split("@")[1]) for key in sb["pass_at_k"]} - {1})
+        for file in (sa["results"], sb["results"]):
+            if not Path(file).is_file():
+                raise FileNotFoundError(f"{name}: the sampled answers' results {file} are gone, so "
+                                        "pass@k cannot be compared; evaluate again")
+        for k in ks:
+            found.append(compare_results(sa["results"], sb["results"], n_boot=args.boot,
+                                         confidence=args.confidence, seed=args.seed, k=k))
+    return found
+
+
 def run(args: argparse.Namespace) -> int:
     """Compare every benchmark both runs evaluated."""
     try:
@@ -71,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         comparisons: list[Comparison] = [
             compare_results(a[name], b[name], n_boot=args.boot, confidence=args.confidence,
                             seed=args.seed) for name in shared]
+        comparisons += sampled_comparisons(a, b, shared, args)
     except (ValueError, FileNotFoundError, OSError) as exc:
         console.print(f"[red]codistill compare: {exc}[/red]", highlight=False)
         return 2

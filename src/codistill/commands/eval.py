@@ -2,6 +2,7 @@
 
     codistill eval --model embedded:student --benchmark humaneval
     codistill eval --model openai:http://localhost:8000/v1#qwen --benchmark humaneval,mbpp --n 10
+        (pass@1 from greedy answers, pass@10 from 10 sampled at T=0.2, top-p 0.95: SODA's protocol)
     codistill eval --samples samples.jsonl --benchmark humaneval --json
 """
 
@@ -19,7 +20,7 @@ from codistill.evaluate import (
     BenchmarkError,
     EvalError,
     EvalResult,
-    evaluate_model,
+    evaluate_pass_at_k,
     read_samples_file,
     results_table,
     score_samples,
@@ -47,7 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="humaneval, mbpp, humaneval+, mbpp+, humaneval-<lang>, "
                              "multipl-e:<file or config>, jsonl:<file>; comma-separated for several")
     parser.add_argument("--n", type=int, default=1,
-                        help="samples per task: 1 = greedy pass@1; more = sampled at --temperature")
+                        help="1 = greedy pass@1 only; more = also n samples per task at --temperature "
+                             "for pass@k (k > 1); pass@1 stays greedy")
     parser.add_argument("--temperature", type=float, default=0.2, help="for n > 1 (default 0.2)")
     parser.add_argument("--top-p", type=float, default=0.95, help="for n > 1 (default 0.95)")
     parser.add_argument("--max-new-tokens", type=int, default=512, help="default 512")
@@ -90,6 +92,7 @@ def summary(result: EvalResult, folder: Path | None) -> dict[str, Any]:
         "passed_tasks": result.passed_tasks, "status_counts": result.status_counts,
         "wall_s": result.wall_s, "generation_s": result.generation_s,
         "generation_tokens": result.generation_tokens, "judge": result.judge,
+        "sampled": result.sampled,
         "results": str(folder / "results.json") if folder else None,
     }
 
@@ -120,7 +123,7 @@ def _evaluate(args: argparse.Namespace, names: list[str], ks: tuple[int, ...],
                 console.print(f"{name}: {len(skipped)} of 164 HumanEval tasks do not translate "
                               "and are not evaluated (see docs/evaluation.md)", highlight=False)
             folder = root / slug(name)
-            results.append(evaluate_model(
+            results.append(evaluate_pass_at_k(
                 generator, name, out_dir=folder, n=args.n, temperature=args.temperature,
                 top_p=args.top_p, max_new_tokens=args.max_new_tokens, mode=args.mode,
                 limits=limits, ks=ks, progress=True, limit=args.limit, judge=judge,
@@ -168,6 +171,12 @@ def run(args: argparse.Namespace) -> int:
                          indent=2))
     else:
         Console().print(results_table(results))
+        for r in results:
+            if r.sampled:
+                console.print(f"{r.benchmark}: pass@1 is greedy; pass@k (k > 1) from {r.sampled['n']} "
+                              f"samples per task at temperature {r.sampled['temperature']:g}, top-p "
+                              f"{r.sampled['top_p']:g} (their pass@1: "
+                              f"{100 * r.sampled['pass_at_k'].get('pass@1', 0):.1f}%)", highlight=False)
         console.print(f"results in {root}", highlight=False)
     if any(r.tasks == 0 for r in results):
         console.print("[yellow]some benchmark had no scored task[/yellow]")

@@ -37,6 +37,7 @@ class Comparison:
     only_b: int = 0
     warnings: list[str] = field(default_factory=list)
     per_task: list[dict[str, Any]] = field(default_factory=list)
+    k: int = 1  # pass@k compared: per-task unbiased pass@k estimates instead of pass rates
 
     @property
     def significant(self) -> bool:
@@ -53,12 +54,14 @@ class Comparison:
 
     def table(self) -> Table:
         """A readable summary."""
-        table = Table(title=f"{self.benchmark}: B vs A on {self.tasks} paired tasks")
+        table = Table(title=f"{self.benchmark}: B vs A on {self.tasks} paired tasks"
+                            + (f" (pass@{self.k}, sampled answers)" if self.k > 1 else ""))
         table.add_column("")
         table.add_column("value", justify="right")
         rows = [
             ("A", self.a), ("B", self.b),
-            ("pass@1 A", f"{100 * self.pass1_a:.1f}%"), ("pass@1 B", f"{100 * self.pass1_b:.1f}%"),
+            (f"pass@{self.k} A", f"{100 * self.pass1_a:.1f}%"),
+            (f"pass@{self.k} B", f"{100 * self.pass1_b:.1f}%"),
             ("difference B - A", f"{100 * self.mean_diff:+.1f} pp"),
             (f"{100 * self.confidence:.0f}% bootstrap CI",
              f"[{100 * self.ci_low:+.1f}, {100 * self.ci_high:+.1f}] pp"),
@@ -101,11 +104,25 @@ def wilcoxon_p(diffs: np.ndarray) -> float | None:
 
 
 def compare_results(a: EvalResult | str | Path, b: EvalResult | str | Path, *,
-                    n_boot: int = 10_000, confidence: float = 0.95, seed: int = 0) -> Comparison:
-    """Compare two evaluations task by task (B minus A); seeded, so reruns agree."""
+                    n_boot: int = 10_000, confidence: float = 0.95, seed: int = 0,
+                    k: int = 1) -> Comparison:
+    """Compare two evaluations task by task (B minus A); seeded, so reruns agree.
+
+    k = 1 pairs per-task pass rates; k > 1 pairs per-task unbiased pass@k estimates (both
+    evaluations need at least k samples per task). The `pass1_*` fields then hold pass@k.
+    """
+    from codistill.evaluate.passk import pass_at_k
+
     ra, rb = _load(a), _load(b)
-    rates_a = {t.task_id: t.pass_rate for t in ra.per_task}
-    rates_b = {t.task_id: t.pass_rate for t in rb.per_task}
+    if k > 1 and min(ra.n, rb.n) < k:
+        raise ValueError(f"pass@{k} needs at least {k} samples per task; the evaluations have "
+                         f"{ra.n} and {rb.n}")
+
+    def value(t: Any) -> float:
+        return t.pass_rate if k == 1 else pass_at_k(t.n, t.correct, k)
+
+    rates_a = {t.task_id: value(t) for t in ra.per_task}
+    rates_b = {t.task_id: value(t) for t in rb.per_task}
     paired = [t for t in rates_a if t in rates_b]
     warnings = []
     if ra.benchmark != rb.benchmark:
@@ -124,5 +141,5 @@ def compare_results(a: EvalResult | str | Path, b: EvalResult | str | Path, *,
         wins=int((diffs > 0).sum()), losses=int((diffs < 0).sum()), ties=int((diffs == 0).sum()),
         confidence=confidence, n_boot=n_boot, seed=seed,
         only_a=len(rates_a) - len(paired), only_b=len(rates_b) - len(paired), warnings=warnings,
-        per_task=[{"task_id": t, "a": rates_a[t], "b": rates_b[t]} for t in paired],
+        per_task=[{"task_id": t, "a": rates_a[t], "b": rates_b[t]} for t in paired], k=k,
     )

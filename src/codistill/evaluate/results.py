@@ -55,6 +55,9 @@ class EvalResult:
     generation_tokens: int = 0
     judge: dict[str, Any] | None = None
     unisolated: int = 0  # samples run without namespace isolation (0 under bubblewrap)
+    # SODA's protocol: pass@1 above is greedy; pass@k (k > 1) comes from n sampled answers per
+    # task, summarised here ({"n", "temperature", "top_p", "pass_at_k", "results"}).
+    sampled: dict[str, Any] | None = None
     created: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     version: int = 1
 
@@ -169,7 +172,7 @@ def results_table(results: Sequence[EvalResult], title: str = "Evaluation") -> T
         bench = r.benchmark if r.language in r.benchmark or r.language == "python" \
             else f"{r.benchmark} ({r.language})"
         table.add_row(
-            bench, r.model, str(r.tasks), str(r.n),
+            bench, r.model, str(r.tasks), f"1+{r.sampled['n']}" if r.sampled else str(r.n),
             *[f"{100 * r.pass_at_k[k]:.1f}%" if k in r.pass_at_k else "-" for k in ks],
             outcomes, f"{r.wall_s:.0f}s", judge,
         )

@@ -20,14 +20,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from codistill import paths
 from codistill.cache import CachedGenerator, RequestCache
 from codistill.evaluate.benchmarks import benchmark_language, load_benchmark
 from codistill.evaluate.judge import judge_answers, summarize
 from codistill.evaluate.progress import Bars
-from codistill.evaluate.results import EvalResult, build_result
+from codistill.evaluate.results import RESULTS_FILE, EvalResult, build_result
 from codistill.extract import assemble_program, completion_prompt, stops_for, truncate_at_stops
 from codistill.jsonl import Appender, iter_json, repair_tail, write_records, write_text_atomic
 from codistill.models.base import Generation, GenerationFailed, Generator, Request, Sampling
@@ -223,6 +223,42 @@ def evaluate_model(
             _judge(cached(judge, cache), result, by_id, scored, out, progress)
         result.save(out)
         return result
+
+
+def evaluate_pass_at_k(
+    generator: Generator,
+    benchmark: str | Sequence[Problem],
+    *,
+    out_dir: str | Path,
+    n: int = 1,
+    temperature: float = 0.2,
+    top_p: float = 0.95,
+    ks: Sequence[int] = (1, 10),
+    **options: Any,
+) -> EvalResult:
+    """pass@1 and pass@k in one evaluation, as SODA reports them: pass@1 from greedy decoding,
+    pass@k (k > 1) from `n` answers sampled at `temperature` / `top_p` (unbiased estimator).
+
+    The greedy run lands in `out_dir` (its per-task results are the ones paired comparisons use),
+    the sampled one in `out_dir/sampled`; with n == 1 only the greedy run happens. The returned
+    result is the greedy one with pass@k merged in and `sampled` describing the sampled run; it
+    is also saved as `out_dir/results.json`. Both runs resume like `evaluate_model`.
+    """
+    greedy = evaluate_model(generator, benchmark, out_dir=out_dir, n=1, ks=(1,), **options)
+    wanted = sorted({k for k in ks if 1 < k <= n})
+    if n == 1 or not wanted:
+        return greedy
+    options.pop("judge", None)  # the judge grades the greedy answers only
+    sampled = evaluate_model(generator, benchmark, out_dir=Path(out_dir) / "sampled", n=n,
+                             temperature=temperature, top_p=top_p, ks=(1, *wanted), **options)
+    greedy.pass_at_k = {"pass@1": greedy.pass1, **{f"pass@{k}": sampled.pass_at_k[f"pass@{k}"]
+                                                   for k in wanted if f"pass@{k}" in sampled.pass_at_k}}
+    greedy.sampled = {"n": n, "temperature": temperature, "top_p": top_p,
+                      "pass_at_k": sampled.pass_at_k,
+                      "results": str((Path(out_dir) / "sampled" / RESULTS_FILE).resolve())}
+    greedy.wall_s = round(greedy.wall_s + sampled.wall_s, 2)
+    greedy.save(out_dir)
+    return greedy
 
 
 def _run_chunk(generator: Generator, chunk: list[Problem], sampling: Sampling, mode: str,

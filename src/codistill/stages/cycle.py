@@ -96,7 +96,7 @@ class CycleRunner:
 
     def evaluate(self, cycle: int, student_spec: str, upstream: Stage | None) -> Stage:
         """pass@k of the current student on the configured benchmarks."""
-        from codistill.evaluate import evaluate_model
+        from codistill.evaluate import evaluate_pass_at_k
 
         stage = self._stage("eval", cycle, "eval", "sandbox", "models.dtype", upstream=upstream)
         if stage.done:
@@ -108,11 +108,12 @@ class CycleRunner:
         results = {row["id"]: row["pass_at_k"] for row in stage.rows()}
         for bench in [b for b in ev.benchmarks if b not in results]:
             self.console.print(f"[cyan]cycle {cycle}: evaluating the student on {bench}")
-            result = evaluate_model(student, bench, out_dir=stage.dir / bench.replace(":", "_"),
-                                    n=ev.n, temperature=ev.temperature, top_p=ev.top_p,
-                                    max_new_tokens=ev.max_new_tokens, limits=self.limits,
-                                    limit=ev.limit, cache=self.cache,
-                                    workers=self.config.sandbox.workers)
+            # pass@1 from greedy answers; with eval.n > 1 also pass@k from n sampled ones.
+            result = evaluate_pass_at_k(student, bench, out_dir=stage.dir / bench.replace(":", "_"),
+                                        n=ev.n, temperature=ev.temperature, top_p=ev.top_p,
+                                        ks=ev.ks, max_new_tokens=ev.max_new_tokens, limits=self.limits,
+                                        limit=ev.limit, cache=self.cache,
+                                        workers=self.config.sandbox.workers)
             results[bench] = result.pass_at_k
             with stage.appender() as out:
                 out.write({"id": bench, "pass_at_k": result.pass_at_k, "model": student_spec,
