@@ -24,6 +24,33 @@ FAULT_DESCRIPTIONS = {
 }
 
 
+def observed_fault(status: str, error_type: str | None, message: str, language: str) -> str:
+    """The fault class a verdict shows, in SODA's taxonomy, or "other" / "" (not a fault).
+
+    A failed test is a logic error and a time-out is "timeout"; compile and runtime errors are
+    classed by the language module's FAULT_CLASSES (a compile error nothing matches counts as
+    syntax); what fits no class (an IndexError, running out of memory) is "other". A pass, or an
+    environment or sandbox problem, is no fault at all ("").
+    """
+    import re
+
+    from codistill.sandbox.languages import get
+
+    if status == "failed":
+        return "logic"
+    if status == "timeout":
+        return "timeout"
+    if status in ("compile_error", "runtime_error"):
+        text = f"{error_type or ''}: {message}" if error_type else message
+        for pattern, fault in get(language).FAULT_CLASSES:
+            if re.search(pattern, text):
+                return fault
+        return "syntax" if status == "compile_error" else "other"
+    if status in ("memory_exceeded", "output_exceeded"):
+        return "other"
+    return ""
+
+
 @dataclass(frozen=True)
 class Mutant:
     """A candidate faulty variant of a solution."""

@@ -52,6 +52,7 @@ class Solution(Record):
     code: str
     origin: str = "teacher"  # "teacher" | "mutation:<operator>"
     fault_type: str | None = None  # intended fault class for faulty ones
+    observed_fault: str = ""  # the class the sandbox's verdict shows (codistill.faults.observed_fault)
     status: str = ""  # sandbox Status value
     kept: bool = False
     reason: str = ""  # why it was dropped, when it was

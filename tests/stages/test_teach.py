@@ -95,6 +95,14 @@ def test_teach_keeps_only_what_the_sandbox_confirms(tmp_path: Path) -> None:
     assert stats.counts["questions_kept"] == 3 and stats.counts["questions_dropped"] == 1
     assert stats.counts["reference_used"] == 1 and stats.counts["tests_written"] == 2
     assert sum(stats.fault_types.values()) == sum(len(t.faulty()) for t in results)
+    # What the verdict shows is recorded next to what was asked; asked-but-not-shown is a miss.
+    own_double = next(f for f in faulty if f.origin == "teacher")
+    assert own_double.observed_fault == "logic"  # x + 2 fails an assertion
+    assert teacher_faulty[0].observed_fault == ""  # x ** 2 passes: no fault at all
+    ran = [s for t in results for s in t.solutions if s.kind == "faulty" and s.origin == "teacher" and s.status]
+    assert stats.counts.get("fault_hits", 0) + stats.counts.get("fault_misses", 0) == len(ran) > 0
+    assert stats.fault_matrix[teacher_faulty[0].fault_type].get("none", 0) >= 1
+    assert sum(n for row in stats.fault_matrix.values() for n in row.values()) == len(ran)
     assert [t.problem.id for t in read_records(out, Taught)] == [t.problem.id for t in results]
 
 

@@ -93,14 +93,39 @@ def _plot_faults(cycles: dict[int, dict[str, dict[str, Any]]], path: Path) -> Pa
     for stages in cycles.values():
         for fault, n in (stages.get("teach", {}).get("stats", {}).get("fault_types") or {}).items():
             totals[fault] = totals.get(fault, 0) + n
-    if not totals:
+    matrix = fault_matrix(cycles)
+    if not totals and not matrix:
         return None
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 3.0))
-    ax.bar(list(totals), list(totals.values()), color="#5c6bc0")
-    ax.set_ylabel("verified faulty solutions")
-    ax.set_title("Fault types kept (teacher-written and AST mutations)")
+    fig, axes = plt.subplots(1, 2 if matrix else 1, figsize=(11 if matrix else 6.5, 3.2), squeeze=False)
+    axes[0][0].bar(list(totals), list(totals.values()), color="#5c6bc0")
+    axes[0][0].set_ylabel("verified faulty solutions")
+    axes[0][0].set_title("Fault types kept (teacher-written and AST mutations)", fontsize=9)
+    if matrix:
+        asked = sorted(matrix)
+        seen = sorted({o for row in matrix.values() for o in row})
+        grid = [[matrix[a].get(o, 0) for o in seen] for a in asked]
+        ax = axes[0][1]
+        ax.imshow(grid, cmap="Blues")
+        ax.set_xticks(range(len(seen)), seen, rotation=30)
+        ax.set_yticks(range(len(asked)), asked)
+        for i, row in enumerate(grid):
+            for j, n in enumerate(row):
+                ax.text(j, i, str(n), ha="center", va="center", fontsize=8)
+        ax.set_xlabel("observed in the sandbox")
+        ax.set_ylabel("asked of the teacher")
+        ax.set_title("Teacher's faults: asked vs observed", fontsize=9)
     return save(fig, path)
+
+
+def fault_matrix(cycles: dict[int, dict[str, dict[str, Any]]]) -> dict[str, dict[str, int]]:
+    """Requested fault class -> observed class -> count, summed over cycles."""
+    total: dict[str, dict[str, int]] = {}
+    for stages in cycles.values():
+        for asked, row in (stages.get("teach", {}).get("stats", {}).get("fault_matrix") or {}).items():
+            for seen, n in row.items():
+                total.setdefault(asked, {})[seen] = total.setdefault(asked, {}).get(seen, 0) + n
+    return total
 
 
 def _plot_time(manifest: dict[str, Any], path: Path) -> Path | None:

@@ -167,6 +167,7 @@ class CycleRunner:
                             fallback_to_reference=self.config.teach.reference_fallback)
             stats = teach_stats(stage.records(Taught))  # earlier attempts' records count too
             self._finish(stage, started, counts=stats.counts, fault_types=stats.fault_types,
+                         fault_matrix=stats.fault_matrix,
                          teacher_tokens=stats.teacher_tokens)
         return stage, stage.records(Taught)
 

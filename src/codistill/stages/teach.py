@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from codistill.config import Teach
 from codistill.extract import assemble_program, extract_code
-from codistill.faults import FAULT_DESCRIPTIONS, FAULT_TYPES, mutants
+from codistill.faults import FAULT_DESCRIPTIONS, FAULT_TYPES, mutants, observed_fault
 from codistill.jsonl import Appender
 from codistill.models.base import Generation, Generator, Request, Sampling
 from codistill.prompting import (
@@ -41,7 +41,10 @@ class TeachStats:
     """
 
     counts: dict[str, int] = field(default_factory=dict)
-    fault_types: dict[str, int] = field(default_factory=dict)
+    fault_types: dict[str, int] = field(default_factory=dict)  # requested class, of kept faults
+    # requested -> observed -> count, over the teacher's faulty attempts that ran: a requested
+    # class the verdict does not show (or no fault at all: "none") is a miss for the teacher
+    fault_matrix: dict[str, dict[str, int]] = field(default_factory=dict)
     teacher_tokens: int = 0
     seconds: float = 0.0
 
@@ -65,6 +68,11 @@ class TeachStats:
             self.add(f"{label}_{'kept' if sol.kept else 'dropped'}")
             if sol.kind == "faulty" and sol.kept and sol.fault_type:
                 self.fault_types[sol.fault_type] = self.fault_types.get(sol.fault_type, 0) + 1
+            if sol.kind == "faulty" and sol.origin == "teacher" and sol.fault_type and sol.status:
+                seen = sol.observed_fault or "none"
+                row = self.fault_matrix.setdefault(sol.fault_type, {})
+                row[seen] = row.get(seen, 0) + 1
+                self.add("fault_hits" if seen == sol.fault_type else "fault_misses")
 
 
 def teach_stats(taught: Iterable[Taught]) -> TeachStats:
@@ -222,9 +230,11 @@ class Teacher:
 
     def _verify_faulty(self, items: list[tuple[Problem, Solution, str]]) -> list[Solution]:
         verdicts = self._run([_program(p, src, f"faulty{i}") for i, (p, _, src) in enumerate(items)])
-        for (_, sol, _), verdict in zip(items, verdicts, strict=True):
+        for (problem, sol, _), verdict in zip(items, verdicts, strict=True):
             sol.status = verdict.status.value
             sol.kept = verdict.status.is_fault
+            sol.observed_fault = observed_fault(verdict.status.value, verdict.error_type,
+                                                verdict.message, problem.language)
             if verdict.status is Status.PASSED:
                 sol.reason = "passes the tests: not a fault"
             elif not sol.kept:

@@ -28,8 +28,8 @@ from pathlib import Path
 
 from codistill.sandbox.types import Limits, Program, Status
 
-REQUIRED = ("NAME", "EXTENSIONS", "missing", "mounts", "toolchain_id", "build", "launch",
-            "diagnose", "diagnose_compile")
+REQUIRED = ("NAME", "EXTENSIONS", "FAULT_CLASSES", "missing", "mounts", "toolchain_id", "build",
+            "launch", "diagnose", "diagnose_compile")
 
 
 class Rejected(Exception):
@@ -161,4 +161,6 @@ def compile_message(stderr: str) -> str:
     for line in stderr.splitlines():
         if "error" in line.lower():
             return line.strip()[:300]
-    return (stderr.strip().splitlines() or ["compilation failed"])[0][:300]
+    # Go prints "# <package>" before its errors, which carry no "error" word ("undefined: y").
+    lines = [line.strip() for line in stderr.splitlines() if line.strip() and not line.startswith("#")]
+    return (lines or ["compilation failed"])[0][:300]

@@ -8,6 +8,10 @@ from codistill.sandbox.types import Program
 
 NAME = "c"
 EXTENSIONS = (".c",)
+# How gcc's errors map to SODA's fault classes (see codistill.faults.observed_fault).
+FAULT_CLASSES = ((r"undeclared|implicit declaration", "name"),
+                 (r"incompatible type|invalid operands|conflicting types", "type"),
+                 (r"expected|stray", "syntax"))
 FLAGS = ["-std=gnu11", "-O1", "-pipe", "-w"]
 
 

@@ -8,6 +8,11 @@ from codistill.sandbox.types import Program
 
 NAME = "cpp"
 EXTENSIONS = (".cpp", ".cc", ".cxx")
+# How g++'s errors map to SODA's fault classes (see codistill.faults.observed_fault).
+FAULT_CLASSES = ((r"was not declared|undeclared", "name"),
+                 (r"invalid conversion|cannot convert|conversion from|no match for|invalid operands",
+                  "type"),
+                 (r"expected|stray", "syntax"))
 FLAGS = ["-std=c++17", "-O1", "-pipe", "-w"]
 
 

@@ -27,6 +27,10 @@ from codistill.sandbox.types import Program, Status
 
 NAME = "go"
 EXTENSIONS = (".go",)
+# How the Go compiler's errors map to SODA's fault classes (codistill.faults.observed_fault).
+FAULT_CLASSES = ((r"undefined: ", "name"),
+                 (r"cannot use|mismatched types|invalid operation", "type"),
+                 (r"syntax error", "syntax"))
 GO_HEADROOM_MB = 768  # the Go runtime reserves ~700 MB of address space at start
 HARNESS = """package main
 

@@ -35,6 +35,10 @@ from codistill.sandbox.types import Limits, Program, Status
 
 NAME = "java"
 EXTENSIONS = (".java",)
+# How javac's and the JVM's errors map to SODA's fault classes (codistill.faults.observed_fault).
+FAULT_CLASSES = ((r"cannot find symbol", "name"),
+                 (r"incompatible types|bad operand types?|cannot be converted|ClassCastException", "type"),
+                 (r"expected|illegal start|not a statement|unclosed|reached end of file", "syntax"))
 JVM_HEADROOM_MB = 768  # code cache, metaspace, thread stacks, GC structures
 JVM_FLAGS = ["-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xshare:auto",
              "-XX:ReservedCodeCacheSize=64m", "-XX:CompressedClassSpaceSize=64m",

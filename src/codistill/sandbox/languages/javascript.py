@@ -20,6 +20,8 @@ from codistill.sandbox.types import Program, Status
 
 NAME = "javascript"
 EXTENSIONS = (".js", ".cjs")
+# How this language's errors map to SODA's fault classes (see codistill.faults.observed_fault).
+FAULT_CLASSES = ((r"ReferenceError", "name"), (r"TypeError", "type"), (r"SyntaxError", "syntax"))
 V8_HEADROOM_MB = 1024  # V8 reserves ~800 MB of address space before the first allocation
 FATAL = [
     (r"JavaScript heap out of memory", Status.MEMORY_EXCEEDED,

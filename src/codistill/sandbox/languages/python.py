@@ -27,6 +27,10 @@ from codistill.sandbox.types import Program, Status
 
 NAME = "python"
 EXTENSIONS = (".py",)
+# How this language's errors map to SODA's fault classes (regex over "ErrorType: message"); a
+# failed assertion is "logic", a time-out "timeout", anything unmatched "other" (codistill.faults).
+FAULT_CLASSES = ((r"^(NameError|UnboundLocalError)\b", "name"), (r"^TypeError\b", "type"),
+                 (r"^(SyntaxError|IndentationError|TabError)\b", "syntax"))
 # Third-party packages so common that a miss is never a typo of a standard module.
 KNOWN_PACKAGES = frozenset({
     "numpy", "pandas", "scipy", "sklearn", "sympy", "requests", "torch", "matplotlib", "networkx",

@@ -30,6 +30,10 @@ from codistill.sandbox.types import Program, Status
 
 NAME = "rust"
 EXTENSIONS = (".rs",)
+# How rustc's errors map to SODA's fault classes (see codistill.faults.observed_fault).
+FAULT_CLASSES = ((r"cannot find (value|function|type|macro)|E0425|E0412|E0433", "name"),
+                 (r"mismatched types|E0308|E0277", "type"),
+                 (r"expected|unclosed delimiter|unexpected token", "syntax"))
 # Tests may return () or Result<(), E>; both become pass/fail (an Err is printed, as Rust does).
 OUTCOME_TRAIT = """
 trait CodistillOutcome { fn codistill_ok(self) -> bool; }

@@ -26,6 +26,10 @@ from codistill.sandbox.types import Limits, Program, Status
 
 NAME = "typescript"
 EXTENSIONS = (".ts",)
+# How tsc's and node's errors map to SODA's fault classes (see codistill.faults.observed_fault).
+FAULT_CLASSES = ((r"Cannot find name|TS2304|TS2552|ReferenceError", "name"),
+                 (r"is not assignable to|TS2322|TS2345|TS2339|TypeError", "type"),
+                 (r"SyntaxError|TS1\d{3}\b|expected", "syntax"))
 FLAGS = ["--target", "es2020", "--module", "commonjs", "--skipLibCheck", "--noEmitOnError",
          "--sourceMap", "--pretty", "false", "--newLine", "lf", "--outDir", "out"]
 
