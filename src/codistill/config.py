@@ -215,6 +215,15 @@ class Examine(Section):
         "annotations grades answers instead of the judge (SODA's option)")
     scorer_base: str = Field("embedded:student", description="model the scorer is trained from")
     scorer_min_annotations: int = Field(16, ge=1, description="fewer parsed judgments: keep judge")
+    scorer_holdout: float = Field(0.2, gt=0.0, lt=1.0, description="share of the judge's annotations "
+                                  "held out to validate the scoring model (never trained on)")
+    scorer_min_validation: int = Field(100, ge=1, description="held-out annotations the scoring "
+                                       "model must be checked on before it may grade")
+    scorer_min_within_one: float = Field(0.8, ge=0.0, le=1.0, description="the scoring model grades "
+                                         "only when this share of its held-out grades is within one "
+                                         "point of the judge's")
+    max_unparsed: float = Field(0.1, ge=0.0, le=1.0, description="a larger share of unreadable grades "
+                                "in an examine stage stops the run (never a silent fallback)")
 
 
 class Curriculum(Section):

@@ -35,7 +35,8 @@ def run_config(tmp_path: Path):  # noqa: ANN201 - a factory
             "train.dpo.epochs=1", "train.dpo.batch_size=2", "train.dpo.max_length=256",
             "examine.generation.max_new_tokens=16", "curriculum.new_questions=2",
             "examine.scorer=trained", f"examine.scorer_base={tmp_path / 'tiny-model'}",
-            "examine.scorer_min_annotations=2",
+            "examine.scorer_min_annotations=2", "examine.scorer_holdout=0.3",
+            "examine.scorer_min_validation=1", "examine.scorer_min_within_one=0.5",
             f"eval.benchmarks=[jsonl:{bench}]", "eval.max_new_tokens=16", "sandbox.timeout_s=5",
             "data.decontaminate_against=[humaneval]", *extra])
 
@@ -56,11 +57,15 @@ def test_two_cycles_end_to_end_then_resume(run_config, tmp_path: Path) -> None:
     assert train["sft_rows"] == 2 and train["dpo_rows"] >= 2 and Path(train["model_dir"]).is_dir()
     cur = stages["cycle-1/curriculum"]["stats"]
     assert sum(cur["bucket_sizes"].values()) == 4 and cur["counts"]["kept"] == 1  # 2nd is a duplicate
-    # SODA's scoring model: trained on cycle 1's judgments, it grades cycle 2 instead of the judge
-    # (the fake judge always answers valid JSON; the tiny scorer cannot, so cycle 2 is unparsed).
-    assert stages["cycle-1/scorer"]["stats"]["annotations"] == 4
+    # SODA's scoring model: trained on part of cycle 1's judgments and checked on the rest. The
+    # fake judge always answers valid JSON; the tiny scorer cannot, so it fails its check and
+    # the judge keeps grading cycle 2 (never a scorer whose grades cannot be read).
+    scorer = stages["cycle-1/scorer"]["stats"]
+    assert scorer["annotations"] == 4 and 0 < scorer["trained_on"] < 4
+    assert scorer["validation"]["annotations"] == 4 - scorer["trained_on"]
+    assert scorer["validation"]["parsed"] == 0 and scorer["used"] is False
     assert stages["cycle-1/examine"]["stats"]["judge_unparsed"] == 0
-    assert stages["cycle-2/examine"]["stats"]["judge_unparsed"] == 5  # the grown pool
+    assert stages["cycle-2/examine"]["stats"]["judge_unparsed"] == 0
     # cycle 2 works on the seeds plus the evolved question (SODA's pool grows); the seeds'
     # greedy teacher answers come from the cache. The student is the cycle-1 checkpoint.
     assert stages["cycle-2/teach"]["stats"]["counts"]["questions"] == 5

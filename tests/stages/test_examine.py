@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from codistill.config import Ablation, Examine
 from codistill.jsonl import Appender, read_records
 from codistill.models.base import Request, Sampling
@@ -96,3 +98,31 @@ def test_stats_of_a_resumed_stage_count_every_answer_in_its_file(tmp_path: Path)
     total = examine_stats(read_records(path, Answer), judged=True)
     assert total == replace(one_pass, seconds=0.0) and total != replace(first, seconds=0.0)
     assert total.counts["answers"] == 3 and total.student_tokens > 0
+
+
+def test_too_many_unreadable_grades_stop_the_run() -> None:
+    from codistill.stages.examine import GradingError, check_unparsed
+
+    check_unparsed(1, 10, 0.1, "judge")  # 10%: at the limit, allowed
+    with pytest.raises(GradingError, match=r"2 of 10 grades from judge could not be read .*max_unparsed"):
+        check_unparsed(2, 10, 0.1, "judge")
+    check_unparsed(0, 0, 0.1, "judge")  # nothing graded
+
+
+def test_scoring_model_validation_on_held_out_annotations() -> None:
+    from codistill.stages.scorer import scorer_rows, split_rows, validate_scorer
+
+    answers = [Answer(problem_id=p.id, code="def f(x):\n    return x * 2\n", status="passed", passed=True,
+                      judge_score=5, judge_raw=FULL) for p in PROBLEMS]
+    rows = scorer_rows({p.id: p for p in PROBLEMS}, answers)
+    train, held = split_rows(rows, 0.5)
+    assert sorted(r["id"] for r in train + held) == sorted(r["id"] for r in rows) and held
+    assert split_rows(rows, 0.5) == (train, held)  # fixed by the ids
+    close = validate_scorer(FakeGenerator(lambda r, s, i: FOOLED), rows)  # 4 where the judge said 5
+    assert (close.annotations, close.parsed, close.exact, close.within_one, close.mae) == (3, 3, 0.0, 1.0, 1.0)
+    assert close.passes(3, 0.8) and not close.passes(100, 0.8)
+    far = validate_scorer(FakeGenerator(lambda r, s, i: ZERO), rows)
+    assert far.within_one == 0.0 and not far.passes(1, 0.8)
+    mute = validate_scorer(FakeGenerator(lambda r, s, i: "no idea"), rows)
+    assert mute.parsed == 0 and mute.within_one == 0.0 and mute.mae is None
+    assert "3 unreadable" in mute.line()

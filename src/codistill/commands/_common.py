@@ -51,11 +51,12 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from codistill.jsonl import RecordError
     from codistill.models.base import ModelError
     from codistill.stages.coevolve import CoevolveError
+    from codistill.stages.examine import GradingError
     from codistill.store import RunLockedError, StaleStageError
     from codistill.train.common import TrainError
 
     return (ConfigError, StaleStageError, RunLockedError, RecordError, ModelError, CacheError,
-            TrainError, BenchmarkError, CoevolveError, FileNotFoundError)
+            TrainError, BenchmarkError, CoevolveError, GradingError, FileNotFoundError)
 
 
 def friendly(action: Callable[[], T]) -> T | int:

@@ -62,6 +62,7 @@ class CycleRunner:
         self.scorer: Generator | None = None  # SODA's trained scoring model, once it exists
         self.timings: dict[str, float] = {}
         self._told_decontamination = False
+        self._scorer_tried = False
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -261,7 +262,7 @@ class CycleRunner:
     def examine(self, cycle: int, pool: list[Problem], student_spec: str,
                 upstream: Stage) -> tuple[Stage, list[Answer]]:
         """Stage II: the trained student answers the pool; sandbox and judge score it."""
-        from codistill.stages.examine import examine_stage, examine_stats, judging
+        from codistill.stages.examine import check_unparsed, examine_stage, examine_stats, judging
 
         stage = self._stage("examine", cycle, "examine", "ablation", "models.judge",
                             "sandbox", upstream=upstream)
@@ -282,31 +283,63 @@ class CycleRunner:
                 works_from=self.config.curriculum.hard_max_score)
             views = {"compared": stats.compared, "agree": stats.agree, "agreement": stats.agreement,
                      "judge_saw_verdict": self.config.examine.judge_sees_verdict}
+            if judging(grader, self.config.examine, self.config.ablation):
+                check_unparsed(stats.judge_unparsed, stats.counts.get("answers", 0),
+                               self.config.examine.max_unparsed,
+                               "the scoring model" if self.scorer is not None else grader.identity)
             self._finish(stage, started, counts=stats.counts, student_tokens=stats.student_tokens,
                          judge_unparsed=stats.judge_unparsed, views=views)
         return stage, stage.records(Answer)
 
     def train_scorer(self, cycle: int, pool: list[Problem], answers: list[Answer],
                      upstream: Stage) -> None:
-        """Once, after the first judged cycle: fine-tune a scoring model on the judge's grades."""
-        from codistill.stages.scorer import scorer_rows, train_scorer
+        """Once, after the first judged cycle: fine-tune a scoring model on the judge's grades,
+        check it on held-out grades, and let it grade only when it follows the judge closely."""
+        from codistill.stages.scorer import (
+            Validation,
+            scorer_rows,
+            split_rows,
+            train_scorer,
+            validate_scorer,
+        )
 
         cfg = self.config
-        if cfg.examine.scorer != "trained" or self.scorer is not None or cfg.ablation.no_judge:
+        ex = cfg.examine
+        if ex.scorer != "trained" or self._scorer_tried or cfg.ablation.no_judge:
             return
-        rows = scorer_rows({p.id: p for p in pool}, answers, cfg.examine)
-        if len(rows) < cfg.examine.scorer_min_annotations:
+        rows = scorer_rows({p.id: p for p in pool}, answers, ex)
+        if len(rows) < ex.scorer_min_annotations:
             self.console.print(f"[yellow]cycle {cycle}: {len(rows)} judge annotations, fewer than "
-                               f"{cfg.examine.scorer_min_annotations}: the judge keeps grading")
+                               f"{ex.scorer_min_annotations}: the judge keeps grading")
             return
+        train, held_out = split_rows(rows, ex.scorer_holdout)
+        if not train or not held_out:
+            self.console.print(f"[yellow]cycle {cycle}: {len(rows)} judge annotations cannot both train "
+                               f"and check a scoring model ({len(held_out)} held out): the judge keeps "
+                               "grading")
+            return
+        self._scorer_tried = True  # one scoring model per run, used or not
         stage = self._stage("scorer", cycle, "examine", "train.sft", upstream=upstream)
         if not stage.done:
             started = self._clock()
-            model_dir = train_scorer(trainable_path(cfg.examine.scorer_base), rows,
-                                     stage.dir / "sft", cfg.train.sft, seed=cfg.seed,
-                                     device=cfg.models.device)
-            self._finish(stage, started, annotations=len(rows), model_dir=str(model_dir))
-        self.scorer = role_generator(stage.entry["stats"]["model_dir"], cfg, self.cache)
+            model_dir = train_scorer(trainable_path(ex.scorer_base), train, stage.dir / "sft",
+                                     cfg.train.sft, seed=cfg.seed, device=cfg.models.device)
+            scorer = role_generator(str(model_dir), cfg, self.cache)
+            check = validate_scorer(scorer, held_out)
+            scorer.close()
+            used = check.passes(ex.scorer_min_validation, ex.scorer_min_within_one)
+            self._finish(stage, started, annotations=len(rows), trained_on=len(train),
+                         validation=check.to_dict(), used=used, model_dir=str(model_dir))
+        stats = stage.entry["stats"]
+        check = Validation(**stats["validation"])
+        if stats["used"]:
+            self._say(stage, f"the scoring model grades from the next cycle: {check.line()}")
+            self.scorer = role_generator(stats["model_dir"], cfg, self.cache)
+        else:
+            self.console.print(
+                f"[yellow]{stage.key}: the scoring model is not used, the judge keeps grading: "
+                f"{check.line()}; it needs within one point on at least {ex.scorer_min_within_one:.0%}"
+                f" of at least {ex.scorer_min_validation} held-out annotations", highlight=False)
 
     def curriculum(self, cycle: int, pool: list[Problem], answers: list[Answer],
                    student_spec: str, upstream: Stage) -> tuple[Stage, list[Problem]]:

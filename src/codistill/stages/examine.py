@@ -21,6 +21,20 @@ from codistill.records import Answer, Problem
 from codistill.sandbox import Limits, Program, Status, run_all
 
 
+class GradingError(RuntimeError):
+    """Too many grades could not be read: buckets built from the rest would mislead."""
+
+
+def check_unparsed(unparsed: int, graded: int, limit: float, who: str) -> None:
+    """Raise GradingError when more than `limit` of `graded` grades were unreadable."""
+    if graded and unparsed / graded > limit:
+        raise GradingError(
+            f"{unparsed} of {graded} grades from {who} could not be read ({unparsed / graded:.0%}, "
+            f"more than examine.max_unparsed = {limit:.0%}): it does not answer in the rubric's "
+            "format. Use a stronger judge (models.judge), set examine.judge: false to bucket by "
+            "execution alone, or raise examine.max_unparsed (then rerun with --force)")
+
+
 @dataclass
 class ExamineStats:
     """Counts for the run report, counted from Answer records (so a resumed stage counts all)."""
