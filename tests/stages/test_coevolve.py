@@ -12,6 +12,7 @@ import pytest
 
 import codistill.stages.coevolve_state as coevolve_state
 from codistill.config import Coevolve, Eval, Models, RunConfig, Sandbox
+from codistill.models.fake import FakeGenerator, prompt_text
 from codistill.records import Problem
 from codistill.stages.coevolve import coevolve
 from codistill.stages.coevolve_state import (
@@ -167,6 +168,7 @@ class ScriptedGRPO:
         self.answers = answers
         self.calls: list[tuple[int, str]] = []
         self.rows: dict[tuple[int, str], list[dict[str, Any]]] = {}
+        self.sampled: list[int] = []  # rounds whose Code model was asked for live samples
 
     def __call__(self, model_path: Any, rows: list[dict[str, Any]], reward_funcs: list, output_dir: Path,
                  settings: Any, **kwargs: Any) -> TrainResult:
@@ -192,6 +194,23 @@ class ScriptedGRPO:
         (model_dir / "config.json").write_text("{}")
         return TrainResult(output_dir=output_dir, model_dir=model_dir, steps=settings.steps, train_loss=None,
                            kind="grpo")
+
+    def sample(self, spec: str) -> FakeGenerator:
+        """The Code model a code phase left (.../round-<r>/code/grpo/model), answering as scripted."""
+        round_ = int(Path(spec).parts[-4].split("-")[1])
+        self.sampled.append(round_)
+
+        def reply(request: Any, sampling: Any, index: int) -> str:
+            qid = next(q for q in ("clamp", "double") if f"{q}(" in prompt_text(request))
+            return self.answers[(round_, "code", qid)][index]
+
+        return FakeGenerator(reply, name=f"code-round-{round_}")
+
+
+def scripted(answers: dict | None = None) -> dict[str, Any]:
+    """coevolve() keyword arguments for a scripted trainer and the matching scripted Code model."""
+    trainer = ScriptedGRPO(answers or ANSWERS)
+    return {"trainer": trainer, "sampler": trainer.sample}
 
 
 ANSWERS = {
@@ -230,7 +249,8 @@ def test_scripted_rounds_update_book_blacklist_stop_and_resume(tmp_path) -> None
     (base / "config.json").write_text("{}")
     config = _config(tmp_path, base)
     trainer = ScriptedGRPO(ANSWERS)
-    summary = coevolve(config, [CLAMP, DOUBLE, BADREF, JS], progress=False, evaluate=False, trainer=trainer)
+    summary = coevolve(config, [CLAMP, DOUBLE, BADREF, JS], progress=False, evaluate=False, trainer=trainer,
+                       sampler=trainer.sample)
     root = config.run_dir / "coevolve"
 
     check = {r["id"]: r for r in _records(root, "check")}
@@ -238,6 +258,7 @@ def test_scripted_rounds_update_book_blacklist_stop_and_resume(tmp_path) -> None
     assert "reference fails 1 of its own tests" in check["badref"]["reason"]
 
     assert trainer.calls == [(1, "code"), (1, "tests"), (2, "code"), (2, "tests")]
+    assert trainer.sampled == [1, 2]  # each Test phase attacked the Code model its code phase left
     assert summary["stopped"].startswith("round 3: 1 questions left")  # double got blacklisted
     assert (summary["rounds"], summary["code_steps"], summary["test_steps"]) == (2, 2, 2)
     # Round 1: NO_UPPER passes 1 of 2 own tests, GOOD both; double's garbage nothing.
@@ -270,7 +291,7 @@ def test_scripted_rounds_update_book_blacklist_stop_and_resume(tmp_path) -> None
     # A rerun finds every phase done and trains nothing.
     again = ScriptedGRPO(ANSWERS)
     assert coevolve(config, [CLAMP, DOUBLE, BADREF, JS], progress=False, evaluate=False,
-                    trainer=again)["code_reward"] == summary["code_reward"]
+                    trainer=again, sampler=again.sample)["code_reward"] == summary["code_reward"]
     assert again.calls == []
 
     # A run killed during round 2's Test phase redoes that phase only, from the saved state.
@@ -279,9 +300,32 @@ def test_scripted_rounds_update_book_blacklist_stop_and_resume(tmp_path) -> None
     (root / "manifest.json").write_text(json.dumps(manifest))
     (root / "round-2/tests/grpo/checkpoint-1").mkdir()
     resumed = ScriptedGRPO(ANSWERS)
-    coevolve(config, [CLAMP, DOUBLE, BADREF, JS], progress=False, evaluate=False, trainer=resumed)
+    coevolve(config, [CLAMP, DOUBLE, BADREF, JS], progress=False, evaluate=False, trainer=resumed,
+             sampler=resumed.sample)
     assert resumed.calls == [(2, "tests")]
     assert RoundState.load(root / "round-2/tests/state.json") == state
+
+
+def test_the_test_phase_attacks_the_live_code_model_not_the_rollouts(tmp_path) -> None:
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "config.json").write_text("{}")
+    trainer = ScriptedGRPO(ANSWERS)
+    # After round 1's code phase the Code model answers clamp correctly every time, although
+    # one of that phase's rollouts (NO_UPPER) was wrong.
+    live = {**ANSWERS, (1, "code", "clamp"): [GOOD, GOOD]}
+
+    def sampler(spec: str) -> FakeGenerator:
+        return ScriptedGRPO(live).sample(spec)
+
+    coevolve(_config(tmp_path, base, steps=1), [CLAMP, DOUBLE], progress=False, evaluate=False,
+             trainer=trainer, sampler=sampler)
+    root = tmp_path / "runs/co/coevolve"
+    row = next(r for r in trainer.rows[(1, "tests")] if r["question_id"] == "clamp")
+    assert row["code_samples"] == [row["code_samples"][0]] * 2 and "min(x, hi)" in row["code_samples"][0]
+    # The valid test that broke NO_UPPER breaks nothing live: attack 0, reward 0.5 * validity.
+    assert _rewards(root, "round-1/tests")["clamp"] == [0.5, 0.0]
+    assert _rewards(root, "round-1/code")["clamp"] == [0.5, 1.0]  # the rollouts are unchanged
 
 
 def test_changed_settings_are_refused_without_force(tmp_path) -> None:
@@ -291,13 +335,13 @@ def test_changed_settings_are_refused_without_force(tmp_path) -> None:
     base.mkdir()
     (base / "config.json").write_text("{}")
     coevolve(_config(tmp_path, base, steps=1), [CLAMP, DOUBLE], progress=False, evaluate=False,
-             trainer=ScriptedGRPO(ANSWERS))
+             **scripted())
     with pytest.raises(StaleStageError, match="coevolve.alpha"):
         coevolve(_config(tmp_path, base, steps=1, alpha=0.9), [CLAMP, DOUBLE], progress=False,
-                 evaluate=False, trainer=ScriptedGRPO(ANSWERS))
+                 evaluate=False, **scripted())
     forced = ScriptedGRPO(ANSWERS)
     coevolve(_config(tmp_path, base, steps=1, alpha=0.9), [CLAMP, DOUBLE], progress=False, evaluate=False,
-             trainer=forced, force=True)
+             trainer=forced, sampler=forced.sample, force=True)
     assert forced.calls == [(1, "code"), (1, "tests")]
 
 
@@ -353,7 +397,7 @@ def test_command_reports_and_explains_what_is_wrong(tmp_path, capsys) -> None:
     base.mkdir()
     (base / "config.json").write_text("{}")
     coevolve(_config(tmp_path, base, steps=1), [CLAMP, DOUBLE], progress=False, evaluate=False,
-             trainer=ScriptedGRPO(ANSWERS))
+             **scripted())
     assert main(["coevolve", "--config", str(_yaml(tmp_path)), "--report-only"]) == 0
     assert capsys.readouterr().out.strip() == str(tmp_path / "runs/co/coevolve/report.html")
 

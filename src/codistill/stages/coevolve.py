@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from codistill.config import RunConfig, dump_config
+from codistill.models.base import Generator
 from codistill.records import Problem
 from codistill.roles import open_cache, role_generator, trainable_path
 from codistill.stages.coevolve_state import (
@@ -73,9 +74,12 @@ class Coevolution:
 
     def __init__(self, config: RunConfig, problems: list[Problem], *, force: bool = False,
                  progress: bool = True, evaluate: bool = True, console: Console | None = None,
-                 trainer: Callable[..., TrainResult] | None = None) -> None:
+                 trainer: Callable[..., TrainResult] | None = None,
+                 sampler: Callable[[str], Generator] | None = None) -> None:
         self.config = config
         self.trainer = trainer  # train_grpo unless given (tests script one to drive the rewards)
+        # The Code model as a generator, for the live samples the Test phase sees (tests script one).
+        self.sampler = sampler or (lambda spec: role_generator(spec, config, open_cache(config)))
         self.cfg = config.coevolve
         self.problems = {p.id: p for p in problems}
         if len(self.problems) != len(problems):
@@ -140,6 +144,10 @@ class Coevolution:
             reward = bind(code_reward, **common)
             model, offset, keys = state.code_model, state.code_steps, ("reward",)
         else:
+            # Code-A1's white-box Test model sees, and is rewarded for breaking, the current Code
+            # model's code: fresh samples of the model the Code phase just left, not its rollouts.
+            state = RoundState.from_dict(state.to_dict())
+            state.samples = self._live_samples(round_, state, questions)
             rows = tests_rows(questions, state, self.cfg)
             reward = bind(test_reward, alpha=self.cfg.alpha, max_tests=self.cfg.tests_per_question, **common)
             model, offset, keys = state.test_model, state.test_steps, ("reward", "validity", "attack_rate")
@@ -179,6 +187,35 @@ class Coevolution:
         self.console.print(f"  {kind} reward {curve[0]['reward'] if curve else '-'} -> {last.get('reward', '-')}; "
                            f"Mistake Book {new.book.size()} tests; {len(new.book.blacklist)} blacklisted")
         return new
+
+    def _live_samples(self, round_: int, state: RoundState,
+                      questions: list[Problem]) -> dict[str, list[dict[str, Any]]]:
+        """`group_size` answers of the current Code model per question, each scored (pass rate) on
+        the tests its Code phase used: the programs the Test phase shows and attacks."""
+        from codistill.models.base import Request, Sampling
+
+        rows = code_rows(questions, state, self.cfg)
+        sampling = Sampling(n=self.cfg.group_size, temperature=self.cfg.temperature, top_p=self.cfg.top_p,
+                            max_new_tokens=self.cfg.max_new_tokens, seed=self.config.seed + round_)
+        model = self.sampler(state.code_model)
+        try:
+            gens = model.generate([Request(messages=tuple(dict(m) for m in row["prompt"])) for row in rows],
+                                  sampling)
+        finally:
+            model.close()
+        texts, ids, tests = [], [], []
+        for row, gen in zip(rows, gens, strict=True):
+            for text in gen.texts:
+                texts.append(text)
+                ids.append(row["question_id"])
+                tests.append(row["tests"])
+        records: list[dict[str, Any]] = []
+        code_reward(texts, question_id=ids, tests=tests, problems=self.problems, runner=self.runner,
+                    record=records.append)
+        samples: dict[str, list[dict[str, Any]]] = {}
+        for r in records:
+            samples.setdefault(r["question_id"], []).append({"program": r["program"], "reward": r["reward"]})
+        return samples
 
     def _prune(self, old: RoundState, new: RoundState, kind: str) -> None:
         """Delete the model folder this phase superseded, when it is one of ours (disk, not data)."""
@@ -279,10 +316,11 @@ def summarize(store: RunStore, state: RoundState, evals: dict[str, Any], seconds
 
 
 def coevolve(config: RunConfig, problems: list[Problem], *, force: bool = False, progress: bool = True,
-             evaluate: bool = True, trainer: Callable[..., TrainResult] | None = None) -> dict[str, Any]:
+             evaluate: bool = True, trainer: Callable[..., TrainResult] | None = None,
+             sampler: Callable[[str], Generator] | None = None) -> dict[str, Any]:
     """Run or resume Code-A1 co-evolution on `problems`; returns the summary (report path included)."""
     runner = Coevolution(config, problems, force=force, progress=progress, evaluate=evaluate,
-                         trainer=trainer)
+                         trainer=trainer, sampler=sampler)
     try:
         return runner.run()
     finally:

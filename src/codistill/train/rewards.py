@@ -202,7 +202,16 @@ def test_reward(completions: list[Any], *, question_id: list[str], code_samples:
                 max_tests: int | None = None, record: Callable[[dict[str, Any]], None] | None = None,
                 log_metric: Callable[[str, float], None] | None = None,
                 trainer_state: Any = None, **kwargs: Any) -> list[float]:
-    """`alpha * validity + (1 - alpha) * attack_rate` of each test completion; 0 when none parses."""
+    """Code-A1's Test-model reward for each test completion: 0 when no test parses, else
+
+        reward = alpha * validity + (1 - alpha) * attack_rate
+        validity = share of the completion's tests that the question's reference passes
+        attack_rate = share of `code_samples` (the live Code model's answers to the question) that
+                      fail, with a fault status, at least one valid test
+
+    An invalid test attacks nothing, so tests that fail everything (the reference included) earn
+    no attack reward.
+    """
     parsed = [parse_tests(completion_text(c), problems[q].entry_point or "", max_tests)
               if problems[q].entry_point else [] for c, q in zip(completions, question_id, strict=True)]
     ref_jobs = [(problems[q].reference or "", problems[q].entry_point, t)
