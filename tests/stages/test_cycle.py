@@ -64,6 +64,9 @@ def test_two_cycles_end_to_end_then_resume(run_config, tmp_path: Path) -> None:
     assert scorer["annotations"] == 4 and 0 < scorer["trained_on"] < 4
     assert scorer["validation"]["annotations"] == 4 - scorer["trained_on"]
     assert scorer["validation"]["parsed"] == 0 and scorer["used"] is False
+    held = (tmp_path / "runs/t/cycle-1/scorer/annotations-heldout.jsonl").read_text().splitlines()
+    assert len(held) == scorer["validation"]["annotations"]  # the annotations, kept as a dataset
+    assert "no: the judge keeps grading" in (tmp_path / "runs/t/report.html").read_text()
     assert stages["cycle-1/examine"]["stats"]["judge_unparsed"] == 0
     assert stages["cycle-2/examine"]["stats"]["judge_unparsed"] == 0
     # cycle 2 works on the seeds plus the evolved question (SODA's pool grows); the seeds'

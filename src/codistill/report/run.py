@@ -161,6 +161,25 @@ def _stage_rows(manifest: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def _scorer_rows(cycles: dict[int, dict[str, dict[str, Any]]]) -> list[list[Any]]:
+    """The scoring model's check against the judge on held-out annotations, and whether it grades."""
+    rows = []
+    for cycle, stages in cycles.items():
+        stats = stages.get("scorer", {}).get("stats", {})
+        check = stats.get("validation")
+        if not check:
+            continue
+
+        def pct(x: float | None) -> str:
+            return "n/a" if x is None else f"{100 * x:.0f}%"
+
+        rows.append([f"cycle {cycle}", stats.get("trained_on"), check["annotations"], pct(check["within_one"]),
+                     pct(check["exact"]), "n/a" if check["mae"] is None else f"{check['mae']:.2f}",
+                     check["annotations"] - check["parsed"],
+                     "yes" if stats.get("used") else "no: the judge keeps grading"])
+    return rows
+
+
 def _view_rows(cycles: dict[int, dict[str, dict[str, Any]]]) -> list[list[Any]]:
     """Per cycle: how often the judge's grade and the tests agree on the student's answers."""
     rows = []
@@ -215,6 +234,10 @@ def build_report(root: str | Path) -> Path:
             sections.append((title, image(made, title)))
     sections.append(("Kept and dropped at every filter",
                      table(["cycle", "stage", "count", "n"], _counts_rows(cycles))))
+    if scorer := _scorer_rows(cycles):
+        sections.append(("Scoring model (SODA's model-based view)", table(
+            ["cycle", "trained on", "held out", "within one point", "exact", "MAE", "unreadable",
+             "grades the next cycles"], scorer)))
     if views := _view_rows(cycles):
         sections.append(("Execution and the judge: two views", table(
             ["cycle", "answers run and graded", "views agree", "agreement", "judge saw the verdict"],

@@ -322,6 +322,11 @@ class CycleRunner:
         stage = self._stage("scorer", cycle, "examine", "train.sft", upstream=upstream)
         if not stage.done:
             started = self._clock()
+            # The judge's annotations as a dataset (TRL rows): what trains and checks the scorer.
+            from codistill.train import write_rows
+
+            write_rows(train, stage.dir / "annotations-train.jsonl")
+            write_rows(held_out, stage.dir / "annotations-heldout.jsonl")
             model_dir = train_scorer(trainable_path(ex.scorer_base), train, stage.dir / "sft",
                                      cfg.train.sft, seed=cfg.seed, device=cfg.models.device)
             scorer = role_generator(str(model_dir), cfg, self.cache)
