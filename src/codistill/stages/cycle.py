@@ -175,7 +175,7 @@ class CycleRunner:
     def train(self, cycle: int, taught: list[Taught], student_path: Path | str,
               upstream: Stage) -> tuple[Stage, Path]:
         """SFT on correct solutions, then DPO on (correct, faulty) pairs; a checkpoint per cycle."""
-        from codistill.train import export_datasets, train_dpo, train_sft
+        from codistill.train import export_datasets
 
         stage = self._stage("train", cycle, "train", "ablation.no_fault_learning",
                             "models.student", upstream=upstream)
@@ -187,7 +187,6 @@ class CycleRunner:
         exports = export_datasets(sft, dpo, stage.dir / "data")
         t = self.config.train
         seed = t.seed if t.seed is not None else self.config.seed
-        lora = t.lora if t.lora.enabled else None
         stats: dict[str, Any] = {"sft_rows": len(sft), "dpo_rows": len(dpo),
                                  "exports": {k: str(v) for k, v in exports.items()}}
         model_dir = Path(student_path)
@@ -203,33 +202,18 @@ class CycleRunner:
                          reused_training=key, model_dir=str(stage.dir / "model"))
             self._finish(stage, started, **stats)
             return stage, stage.dir / "model"
-        if sft and t.kd.enabled:
-            from codistill.train.kd import train_kd
-            from codistill.train.launch import teacher_weights
+        from codistill.train.launch import train_rows
 
-            self._say(stage, f"logit distillation from the teacher on {len(sft)} rows")
-            result = train_kd(student_path, teacher_weights(self.config.models.teacher), sft,
-                              stage.dir / "kd", t.kd, lora=lora, seed=seed,
-                              device=self.config.models.device)
+        labels = {"kd": "logit distillation from the teacher on {} rows", "sft": "SFT on {} rows",
+                  "dpo": "DPO on {} pairs"}
+        results = train_rows(self.config, student_path, sft, dpo, stage.dir,
+                             device=self.config.models.device, progress=True,
+                             announce=lambda kind, n: self._say(stage, labels[kind].format(n)))
+        for kind, result in results.items():
             self._trained(stage, result)
             model_dir = result.model_dir
-            stats["kd"] = {"steps": result.steps, "loss": result.train_loss, "seconds": result.seconds}
-        elif sft:
-            self._say(stage, f"SFT on {len(sft)} rows")
-            result = train_sft(student_path, sft, stage.dir / "sft", t.sft, lora=lora, seed=seed,
-                               device=self.config.models.device)
-            self._trained(stage, result)
-            model_dir = result.model_dir
-            stats["sft"] = {"steps": result.steps, "loss": result.train_loss,
-                            "seconds": result.seconds}
-        if dpo:
-            self._say(stage, f"DPO on {len(dpo)} pairs")
-            result = train_dpo(model_dir, dpo, stage.dir / "dpo", t.dpo, lora=lora, seed=seed,
-                               device=self.config.models.device)
-            self._trained(stage, result)
-            model_dir = result.model_dir
-            stats["dpo"] = {"steps": result.steps, "loss": result.train_loss,
-                            "seconds": result.seconds, "metrics": result.metrics}
+            stats[kind] = {"steps": result.steps, "loss": result.train_loss, "seconds": result.seconds,
+                           **({"metrics": result.metrics} if kind == "dpo" else {})}
         stats["model_dir"] = str(model_dir)
         if reuse is not None and model_dir != Path(student_path):
             reuse.put(key, model_dir, stats)
@@ -295,13 +279,7 @@ class CycleRunner:
                      upstream: Stage) -> None:
         """Once, after the first judged cycle: fine-tune a scoring model on the judge's grades,
         check it on held-out grades, and let it grade only when it follows the judge closely."""
-        from codistill.stages.scorer import (
-            Validation,
-            scorer_rows,
-            split_rows,
-            train_scorer,
-            validate_scorer,
-        )
+        from codistill.stages.scorer import Validation, fit_scorer, scorer_rows, split_rows
 
         cfg = self.config
         ex = cfg.examine
@@ -322,19 +300,10 @@ class CycleRunner:
         stage = self._stage("scorer", cycle, "examine", "train.sft", upstream=upstream)
         if not stage.done:
             started = self._clock()
-            # The judge's annotations as a dataset (TRL rows): what trains and checks the scorer.
-            from codistill.train import write_rows
-
-            write_rows(train, stage.dir / "annotations-train.jsonl")
-            write_rows(held_out, stage.dir / "annotations-heldout.jsonl")
-            model_dir = train_scorer(trainable_path(ex.scorer_base), train, stage.dir / "sft",
-                                     cfg.train.sft, seed=cfg.seed, device=cfg.models.device)
-            scorer = role_generator(str(model_dir), cfg, self.cache)
-            check = validate_scorer(scorer, held_out)
-            scorer.close()
-            used = check.passes(ex.scorer_min_validation, ex.scorer_min_within_one)
-            self._finish(stage, started, annotations=len(rows), trained_on=len(train),
-                         validation=check.to_dict(), used=used, model_dir=str(model_dir))
+            self._finish(stage, started, annotations=len(rows), **fit_scorer(
+                trainable_path(ex.scorer_base), train, held_out, stage.dir, cfg.train.sft, ex,
+                lambda spec: role_generator(spec, cfg, self.cache), seed=cfg.seed,
+                device=cfg.models.device))
         stats = stage.entry["stats"]
         check = Validation(**stats["validation"])
         if stats["used"]:

@@ -3,6 +3,7 @@ place of the (large, slow) judge from the second cycle on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -89,3 +90,22 @@ def validate_scorer(scorer: Generator, held_out: list[dict[str, Any]]) -> Valida
     return Validation(annotations=n, parsed=len(diffs), exact=sum(d < 0.5 for d in diffs) / n,
                       within_one=sum(d <= 1 for d in diffs) / n,
                       mae=sum(diffs) / len(diffs) if diffs else None)
+
+
+def fit_scorer(base: Path | str, train: list[dict[str, Any]], held_out: list[dict[str, Any]],
+               folder: Path, settings: SFT, examine: Examine, load: Callable[[str], Generator], *,
+               seed: int = 0, device: str = "auto") -> dict[str, Any]:
+    """Keep the annotations as datasets, train the scorer on `train`, check it on `held_out`;
+    the scorer stage's stats (`used`: whether it clears examine.scorer_min_* and may grade)."""
+    from codistill.train import write_rows
+
+    write_rows(train, folder / "annotations-train.jsonl")
+    write_rows(held_out, folder / "annotations-heldout.jsonl")
+    model_dir = train_scorer(base, train, folder / "sft", settings, seed=seed, device=device)
+    scorer = load(str(model_dir))
+    try:
+        check = validate_scorer(scorer, held_out)
+    finally:
+        scorer.close()
+    return {"trained_on": len(train), "validation": check.to_dict(), "model_dir": str(model_dir),
+            "used": check.passes(examine.scorer_min_validation, examine.scorer_min_within_one)}

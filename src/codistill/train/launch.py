@@ -6,7 +6,9 @@ functions, the Trainer shards the batches, and only rank 0 writes the final fold
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from codistill.config import RunConfig
 from codistill.train.common import TrainError, TrainResult
@@ -65,31 +67,56 @@ def train_files(
     rows are distilled from the teacher's logits instead (output/kd; teacher: `teacher` or the
     config's models.teacher). Returns {"sft" or "kd": ..., "dpo": ...}.
     """
-    from codistill.train.dpo import train_dpo
-    from codistill.train.sft import train_sft
-
     if sft_file is None and dpo_file is None:
         raise TrainError("nothing to train: give an SFT file, a DPO file, or both")
     # Read both files before any training, so a bad DPO file fails in seconds, not after SFT.
-    sft = read_rows(sft_file, "sft") if sft_file else None
-    dpo = read_rows(dpo_file, "dpo") if dpo_file else None
-    current = resolve_model(model or config.models.student)
-    seed = config.train.seed if config.train.seed is not None else config.seed
-    device = device or config.models.device
-    lora = config.train.lora if config.train.lora.enabled else None
-    results: dict[str, TrainResult] = {}
-    if sft is not None and config.train.kd.enabled:
-        from codistill.train.kd import train_kd
+    sft = read_rows(sft_file, "sft") if sft_file else []
+    dpo = read_rows(dpo_file, "dpo") if dpo_file else []
+    return train_rows(config, resolve_model(model or config.models.student), sft, dpo, output,
+                      device=device or config.models.device, teacher=teacher, progress=progress,
+                      max_steps=max_steps)
 
-        results["kd"] = train_kd(current, teacher_weights(teacher or config.models.teacher), sft,
-                                 output / "kd", config.train.kd, lora=lora, seed=seed, device=device,
-                                 progress=progress, max_steps=max_steps)
-        current = str(results["kd"].model_dir)
-    elif sft is not None:
-        results["sft"] = train_sft(current, sft, output / "sft", config.train.sft, lora=lora, seed=seed,
-                                   device=device, progress=progress, max_steps=max_steps)
-        current = str(results["sft"].model_dir)
-    if dpo is not None:
-        results["dpo"] = train_dpo(current, dpo, output / "dpo", config.train.dpo, lora=lora, seed=seed,
-                                   device=device, progress=progress, max_steps=max_steps)
+
+def train_rows(
+    config: RunConfig,
+    base: str | Path,
+    sft: list[dict[str, Any]],
+    dpo: list[dict[str, Any]],
+    output: Path,
+    *,
+    device: str,
+    teacher: str | None = None,
+    progress: bool = True,
+    max_steps: int | None = None,
+    announce: Callable[[str, int], None] | None = None,
+) -> dict[str, TrainResult]:
+    """SFT (or, with `train.kd.enabled`, logit distillation from the teacher) on `sft` into
+    output/sft (output/kd), then DPO on `dpo` into output/dpo from that model. Empty row lists are
+    skipped; `announce(kind, rows)` is called before each training. The one place that decides
+    what `codistill train` and the cycle's training stage run."""
+    from codistill.train.dpo import train_dpo
+    from codistill.train.sft import train_sft
+
+    t = config.train
+    seed = t.seed if t.seed is not None else config.seed
+    lora = t.lora if t.lora.enabled else None
+    common = {"lora": lora, "seed": seed, "device": device, "progress": progress, "max_steps": max_steps}
+    results: dict[str, TrainResult] = {}
+    current = str(base)
+    if sft:
+        kind = "kd" if t.kd.enabled else "sft"
+        if announce:
+            announce(kind, len(sft))
+        if kind == "kd":
+            from codistill.train.kd import train_kd
+
+            results[kind] = train_kd(current, teacher_weights(teacher or config.models.teacher), sft,
+                                     output / kind, t.kd, **common)
+        else:
+            results[kind] = train_sft(current, sft, output / kind, t.sft, **common)
+        current = str(results[kind].model_dir)
+    if dpo:
+        if announce:
+            announce("dpo", len(dpo))
+        results["dpo"] = train_dpo(current, dpo, output / "dpo", t.dpo, **common)
     return results
