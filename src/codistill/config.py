@@ -11,19 +11,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from codistill.config_base import ConfigError, Section  # noqa: F401 - re-exported
+from codistill.config_train import DPO, KD, SFT, Lora, Train  # noqa: F401 - re-exported
 from codistill.records import LANGUAGES
-
-
-class ConfigError(ValueError):
-    """An invalid configuration; the message names the key and what to change."""
-
-
-class Section(BaseModel):
-    """Base of every config section: unknown keys are errors, assignments are validated."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class Models(Section):
@@ -114,91 +106,6 @@ class Teach(Section):
         "reference instead (reported; off in every gain measurement: the data is then not the "
         "teacher's)"
     )
-
-
-class Lora(Section):
-    """Low-rank adaptation instead of full fine-tuning."""
-
-    enabled: bool = Field(False, description="train LoRA adapters (merged after training)")
-    r: int = Field(16, ge=1)
-    alpha: int = Field(32, ge=1)
-    dropout: float = Field(0.05, ge=0.0, lt=1.0)
-    target_modules: list[str] = Field(
-        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"]
-    )
-
-
-class SFT(Section):
-    """Correctness-aware supervised fine-tuning on (question, correct solution)."""
-
-    lr: float = Field(2e-5, gt=0.0, lt=1.0, description="learning rate (paper: 2e-5)")
-    epochs: float = Field(3.0, gt=0.0, description="passes over the SFT set (paper: 3)")
-    batch_size: int = Field(8, ge=1)
-    grad_accum: int = Field(1, ge=1)
-    max_length: int = Field(1024, ge=64, description="tokens per example, longer ones truncated")
-    warmup_ratio: float = Field(0.03, ge=0.0, lt=1.0)
-    freeze_layers: int = Field(0, ge=0, description="freeze the embeddings and this many lowest "
-                               "decoder layers (full fine-tuning only; saves their backward pass)")
-
-
-class DPO(Section):
-    """Fault-aware contrastive learning on (question, correct, faulty); reference = SFT model."""
-
-    lr: float = Field(5e-7, gt=0.0, lt=1.0, description="learning rate (paper: 5e-7)")
-    beta: float = Field(0.1, gt=0.0, description="DPO temperature on the log-ratio")
-    epochs: float = Field(3.0, gt=0.0)
-    batch_size: int = Field(4, ge=1)
-    grad_accum: int = Field(1, ge=1)
-    max_length: int = Field(1024, ge=64)
-
-
-class KD(Section):
-    """Logit distillation: the student learns the teacher's next-token distributions, not only its text.
-
-    Built on TRL's GOLD trainer with ULD's alignment, so teacher and student may use different
-    tokenizers (the embedded pair does). Off-policy it distils the teacher's distributions over the
-    teacher-verified answers; on-policy (GKD's lambda) the student writes the answer and the teacher
-    grades each of its tokens.
-    """
-
-    enabled: bool = Field(False, description="distil logits instead of plain SFT in the cycle's training "
-                          "stage (DPO still follows when there are pairs)")
-    lr: float = Field(2e-5, gt=0.0, lt=1.0, description="learning rate")
-    epochs: float = Field(1.0, gt=0.0, description="passes over the rows")
-    batch_size: int = Field(4, ge=1)
-    grad_accum: int = Field(1, ge=1)
-    max_length: int = Field(1024, ge=64, description="tokens per example (prompt and answer)")
-    max_completion_length: int = Field(512, ge=8, description="longest answer the student writes "
-                                       "on-policy; must be below max_length")
-    on_policy: float = Field(0.0, ge=0.0, le=1.0, description="share of steps on the student's own "
-                             "answers (GKD's lambda); 0 = off-policy on the teacher's answers only")
-    temperature: float = Field(0.9, gt=0.0, description="sampling temperature of on-policy answers")
-    distillation_weight: float = Field(1.0, ge=0.0, description="weight of the teacher-matching loss")
-    crossentropy_weight: float = Field(0.0, ge=0.0, description="weight of plain cross-entropy on the "
-                                       "answer's tokens (SFT), added to the distillation loss")
-    hybrid: bool = Field(True, description="tokens both vocabularies share are matched exactly (JSD); "
-                         "only the rest use ULD's sorted-probability distance")
-    teacher_temperature: float = Field(1.0, gt=0.0, description="softens the teacher's distributions")
-    student_temperature: float = Field(1.0, gt=0.0, description="softens the student's distributions")
-    freeze_layers: int = Field(0, ge=0, description="freeze the embeddings and this many lowest "
-                               "decoder layers (as train.sft.freeze_layers)")
-
-    @model_validator(mode="after")
-    def _room_for_the_prompt(self) -> KD:
-        if self.max_completion_length >= self.max_length:
-            raise ValueError(f"max_completion_length ({self.max_completion_length}) must be below "
-                             f"max_length ({self.max_length}) to leave room for the prompt")
-        return self
-
-
-class Train(Section):
-    """Training of the student after each teach stage."""
-
-    sft: SFT = Field(default_factory=SFT)
-    dpo: DPO = Field(default_factory=DPO)
-    kd: KD = Field(default_factory=KD)
-    lora: Lora = Field(default_factory=Lora)
-    seed: int | None = Field(None, description="default: the run's seed")
 
 
 class Examine(Section):
