@@ -300,9 +300,9 @@ def phase_report(args: argparse.Namespace) -> None:
     import matplotlib.pyplot as plt
 
     folder = Path(args.results or Path(args.out) / "results")
-    runs = sorted((json.loads(p.read_text()) | {"file": p.name} for p in folder.glob("*.json")
-                   if p.name != "summary.json"), key=lambda r: (r["arm"], r["sft_rows"], r["seed"]))
-    runs = [r for r in runs if "humaneval" in r]  # dev-only runs choose settings; they are not results
+    found = (json.loads(p.read_text()) | {"file": p.name} for p in folder.glob("*.json"))
+    # Dev-only runs choose settings and unfinished ones have no result: neither is a point here.
+    runs = sorted((r for r in found if "humaneval" in r), key=lambda r: (r["arm"], r["sft_rows"], r["seed"]))
     if not runs:
         raise SystemExit(f"no train results with HumanEval figures in {folder}")
     lines = ["| run | rows | HumanEval before -> after | won / lost | p | 95% CI (pp) | dev before -> after |",
