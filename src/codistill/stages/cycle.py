@@ -208,9 +208,9 @@ class CycleRunner:
                   "dpo": "DPO on {} pairs"}
         results = train_rows(self.config, student_path, sft, dpo, stage.dir,
                              device=self.config.models.device, progress=True,
-                             announce=lambda kind, n: self._say(stage, labels[kind].format(n)))
+                             announce=lambda kind, n: self._say(stage, labels[kind].format(n)),
+                             finished=lambda result: self._trained(stage, result))
         for kind, result in results.items():
-            self._trained(stage, result)
             model_dir = result.model_dir
             stats[kind] = {"steps": result.steps, "loss": result.train_loss, "seconds": result.seconds,
                            **({"metrics": result.metrics} if kind == "dpo" else {})}

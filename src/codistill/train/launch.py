@@ -89,10 +89,12 @@ def train_rows(
     progress: bool = True,
     max_steps: int | None = None,
     announce: Callable[[str, int], None] | None = None,
+    finished: Callable[[TrainResult], None] | None = None,
 ) -> dict[str, TrainResult]:
     """SFT (or, with `train.kd.enabled`, logit distillation from the teacher) on `sft` into
     output/sft (output/kd), then DPO on `dpo` into output/dpo from that model. Empty row lists are
-    skipped; `announce(kind, rows)` is called before each training. The one place that decides
+    skipped; `announce(kind, rows)` is called before each training and `finished(result)` right
+    after it (so a run killed in DPO has already said how SFT ended). The one place that decides
     what `codistill train` and the cycle's training stage run."""
     from codistill.train.dpo import train_dpo
     from codistill.train.sft import train_sft
@@ -114,9 +116,13 @@ def train_rows(
                                      output / kind, t.kd, **common)
         else:
             results[kind] = train_sft(current, sft, output / kind, t.sft, **common)
+        if finished:
+            finished(results[kind])
         current = str(results[kind].model_dir)
     if dpo:
         if announce:
             announce("dpo", len(dpo))
         results["dpo"] = train_dpo(current, dpo, output / "dpo", t.dpo, **common)
+        if finished:
+            finished(results["dpo"])
     return results
