@@ -246,6 +246,10 @@ class Coevolve(Section):
     test_timeout_s: float = Field(5.0, gt=0.0, le=600.0, description="seconds per single-test run")
     temperature: float = Field(1.0, gt=0.0, le=2.0, description="sampling temperature of GRPO rollouts")
     top_p: float = Field(1.0, gt=0.0, le=1.0, description="nucleus sampling mass of GRPO rollouts")
+    test_temperature: float | None = Field(
+        None, gt=0.0, le=2.0, description="sampling temperature of the Test model's rollouts; default: "
+        "temperature (a small Test model writes parseable asserts only when sampled cooler)"
+    )
     use_vllm: bool | None = Field(
         None, description="generate with vLLM inside TRL; default: when a CUDA GPU and vllm exist"
     )

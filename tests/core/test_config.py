@@ -71,7 +71,7 @@ def test_malformed_yaml_and_missing_file(tmp_path: Path) -> None:
         load_config(listy)
 
 
-@pytest.mark.parametrize("name", ["demo.yaml", "paper.yaml"])
+@pytest.mark.parametrize("name", ["demo.yaml", "paper.yaml", "coevolve.yaml"])
 def test_shipped_configs_validate_and_say_how_to_run(name: str) -> None:
     path = ROOT / "configs" / name
     first = path.read_text().splitlines()[0]

@@ -285,6 +285,10 @@ def test_scripted_rounds_update_book_blacklist_stop_and_resume(tmp_path) -> None
     assert summary["code_model"] == str(root / "round-2/code/grpo/model")
     report = Path(summary["report"]).read_text()
     assert "Code-A1" in report and "0.375 &rarr; 0.375" in report
+    assert "<th>parseable</th>" in report  # the per-step table: round 1's tests, 3 of 4 answers parsed
+    assert "<td>1</td><td>0.375</td><td>0.438</td><td>0.500</td><td>0.750</td>" in report
+    assert {r["question_id"]: r["parsed"] for r in _records(root, "round-1/tests") if not r["parsed"]} == {
+        "clamp": False}
     assert {p.name for p in (root / "plots").iterdir()} == {"rewards.png", "attack_validity.png",
                                                             "mistake_book.png"}
 
@@ -412,3 +416,75 @@ def test_command_reports_and_explains_what_is_wrong(tmp_path, capsys) -> None:
                    models={"student": str(base)})
     assert main(["coevolve", "--config", str(config), "--no-eval", "--no-progress"]) == 2
     assert "no question can take part in co-evolution (language javascript" in capsys.readouterr().err
+
+
+# -- teacher-written questions (data.seeds: [synth]) ------------------------------------------------
+
+SQUARES_WRITE = '''```python
+def sum_squares(xs: list[int]) -> int:
+    """Return the sum of the squares of the numbers; an empty list gives 0."""
+    return sum(x * x for x in xs)
+
+assert sum_squares([1, 2]) == 5
+assert sum_squares([]) == 0
+assert sum_squares([3]) == 9
+```'''
+DISAGREE_WRITE = SQUARES_WRITE.replace("sum_squares", "sum_cubes").replace("squares", "cubes")
+
+
+class QuestionWriter(FakeGenerator):
+    """The teacher: writes two questions, then answers sum_squares right and sum_cubes two wrong ways."""
+
+    def __init__(self) -> None:
+        writes = iter([SQUARES_WRITE, DISAGREE_WRITE])
+
+        def reply(request: Any, sampling: Any, index: int) -> str:
+            text = prompt_text(request)
+            if "programming exercise" in text:
+                return next(writes)
+            name = "sum_squares" if "def sum_squares(" in text else "sum_cubes"
+            body = ("sum(x * x for x in xs)" if name == "sum_squares"
+                    else "len(xs)" if sampling.temperature == 0 else "0")
+            return f"```python\ndef {name}(xs):\n    return {body}\n```"
+
+        super().__init__(reply)
+
+
+def test_synth_questions_take_part_with_the_agreed_answer_as_reference(tmp_path) -> None:
+    from codistill.config import Data
+    from codistill.stages.coevolve import Coevolution
+
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "config.json").write_text("{}")
+    config = _config(tmp_path, base).model_copy(update={
+        "data": Data(seeds=["synth"], synth_questions=2),
+        "models": Models(student=str(base), teacher="teacher-spec")})
+    writer = QuestionWriter()
+    asked: list[str] = []
+
+    def sampler(spec: str) -> FakeGenerator:
+        asked.append(spec)
+        return writer
+
+    run = Coevolution(config, [CLAMP], progress=False, evaluate=False, sampler=sampler)
+    usable = run.check()
+    run.close()
+    assert asked == ["teacher-spec"]
+    synth = next(p for p in usable if p.id.startswith("synth-"))
+    assert [p.id for p in usable] == ["clamp", synth.id] and synth.entry_point == "sum_squares"
+    # The reference is the teacher's fresh answer that agreed with the writer, and it passes the
+    # settled tests (check ran them), which include the value the writer only claimed: 9.
+    assert synth.reference.endswith("def sum_squares(xs):\n    return sum(x * x for x in xs)\n")
+    assert "candidate([3]) == 9" in synth.tests
+    root = config.run_dir / "coevolve"
+    rows = _records(root, "questions")
+    assert sorted(r["status"] for r in rows) == ["disagree", "verified"]
+    assert json.loads((root / "manifest.json").read_text())["stages"]["questions"]["stats"]["counts"] == {
+        "verified": 1, "disagree": 1}
+
+    # A second run finds the questions written and asks the teacher nothing.
+    again = Coevolution(config, [CLAMP], progress=False, evaluate=False, sampler=sampler)
+    assert [p.id for p in again.check()] == ["clamp", synth.id]
+    again.close()
+    assert asked == ["teacher-spec"]

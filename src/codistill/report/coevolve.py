@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +83,10 @@ def plot_attack(data: dict[str, Any], path: Path) -> Path:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     steps = [p["step"] for p in data["tests"]]
-    for key, style in (("validity", "o-"), ("attack_rate", "s-")):
-        ax.plot(steps, [p.get(key, 0.0) for p in data["tests"]], style, label=key.replace("_", " "), markersize=3)
+    for key, style, label in (("validity", "o-", "validity (valid share of tests, none parsed = 0)"),
+                              ("attack_rate", "s-", "attack rate"), ("parsed", "^--", "answers with a parseable test")):
+        if any(key in p for p in data["tests"]):
+            ax.plot(steps, [p.get(key, 0.0) for p in data["tests"]], style, label=label, markersize=3)
     ax.set_xlabel("Test model GRPO step")
     ax.set_ylabel("share")
     ax.set_ylim(-0.02, 1.02)
@@ -182,6 +185,14 @@ def write_report(root: str | Path) -> Path:
         ("attack rate, first &rarr; last step", _ends(data["tests"], "attack_rate")),
         ("Mistake Book tests / blacklisted questions", f"{last.get('book_size', '-')} / {last.get('blacklisted', '-')}"),
     ]
+    step_rows = "".join(
+        f"<tr><td>{i + 1}</td><td>{_fmt(c.get('reward') if c else None)}</td><td>{_fmt(t.get('reward') if t else None)}</td>"
+        f"<td>{_fmt(t.get('validity') if t else None)}</td><td>{_fmt(t.get('parsed') if t else None)}</td>"
+        f"<td>{_fmt(t.get('attack_rate') if t else None)}</td></tr>"
+        for i, (c, t) in enumerate(zip_longest(data["code"], data["tests"])))
+    steps_html = ("<h2>Per GRPO step</h2><table><tr><th>step</th><th>Code reward</th><th>Test reward</th>"
+                  "<th>validity</th><th>parseable</th><th>attack rate</th></tr>" + step_rows + "</table>"
+                  ) if step_rows else ""
     fact_rows = "".join(f"<tr><th>{k}</th><td>{v if isinstance(v, str) else _fmt(v)}</td></tr>" for k, v in facts)
     pass_rows = "".join(
         f"<tr><td>{html.escape(r['benchmark'])}</td><td>{_fmt(r['tasks'])}</td><td>{_fmt(r['before'])}</td>"
@@ -196,6 +207,7 @@ th,td{{border:1px solid #ccc;padding:.3em .6em;text-align:left}} img{{max-width:
 <body><h1>Code-A1 co-evolution: {html.escape(root.parent.name)}</h1>
 <table>{fact_rows}</table>
 {pass_html}
+{steps_html}
 {imgs}
 <p>Rules and definitions: docs/coevolve.md. Raw records: round-*/code.jsonl, round-*/tests.jsonl.</p>
 </body></html>

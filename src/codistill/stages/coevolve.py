@@ -78,7 +78,8 @@ class Coevolution:
                  sampler: Callable[[str], Generator] | None = None) -> None:
         self.config = config
         self.trainer = trainer  # train_grpo unless given (tests script one to drive the rewards)
-        # The Code model as a generator, for the live samples the Test phase sees (tests script one).
+        # A model spec as a generator: the teacher writing questions, the Code model's live samples
+        # for the Test phase (tests script one).
         self.sampler = sampler or (lambda spec: role_generator(spec, config, open_cache(config)))
         self.cfg = config.coevolve
         self.problems = {p.id: p for p in problems}
@@ -99,8 +100,64 @@ class Coevolution:
 
     # -- stages ---------------------------------------------------------------------------------
 
+    def synth_questions(self) -> list[Problem]:
+        """Teacher-written questions (data.seeds 'synth'), each with the teacher's agreed answer as
+        its reference; the same resumable writing, screening and settling as `codistill run`'s."""
+        data, m = self.config.data, self.config.models
+        if "synth" not in data.seeds:
+            return []
+        from codistill.extract import python_header
+        from codistill.stages.evolve_screen import benchmark_index
+        from codistill.stages.questions import (
+            grow_questions,
+            question_stats,
+            verified,
+            writer_sampling,
+        )
+
+        g = data.synth_generation
+        stage = self.store.stage("questions", depends={
+            "teacher": m.teacher, "dtype": m.dtype, "synth_questions": data.synth_questions,
+            "synth_generation": g.model_dump(mode="json"), "seed": self.config.seed,
+            "decontaminate_against": list(data.decontaminate_against)})
+        if not stage.done:
+            started = time.perf_counter()
+            index = benchmark_index(benchmarks=tuple(data.decontaminate_against))
+            self.console.print(index.describe(), highlight=False)
+            if data.require_decontamination and index.skipped:
+                raise CoevolveError(f"data.require_decontamination is on but {', '.join(index.skipped)} "
+                                    "could not be loaded; make them available or turn the option off")
+            previous = stage.rows()
+            written = [len(previous)]
+
+            def advance(n: int) -> None:
+                written[0] += n
+                self.console.print(f"  questions: {written[0]}/{data.synth_questions} slots written")
+
+            self.console.print(f"[cyan]the teacher writes {data.synth_questions - len(previous)} question slots")
+            teacher = self.sampler(m.teacher)
+            try:
+                with stage.appender() as out:
+                    grow_questions(teacher, data.synth_questions, seed=self.config.seed,
+                                   sampling=writer_sampling(g.temperature, g.top_p, g.max_new_tokens,
+                                                            self.config.seed),
+                                   limits=self.config.sandbox.limits(), out=out, previous=previous,
+                                   decontaminator=index, workers=self.config.sandbox.workers,
+                                   progress=advance)
+            finally:
+                teacher.close()
+            stats = question_stats(stage.rows())  # earlier attempts' rows count too
+            stage.finish(seconds=round(time.perf_counter() - started, 2), counts=stats.counts,
+                         teacher_tokens=stats.teacher_tokens)
+        # The reference is the answer two independent solutions agreed with, run as the sandbox ran it.
+        return [p.model_copy(update={"reference": python_header(p.prompt, p.entry_point) + answer})
+                for p, answer in verified(stage.rows())]
+
     def check(self) -> list[Problem]:
         """The questions that take part: Python, with a reference that passes its own tests."""
+        if synth := self.synth_questions():
+            self.problems.update((p.id, p) for p in synth if p.id not in self.problems)
+            self.depends["problems"] = _problems_hash(list(self.problems.values()))
         units = hashlib.sha256(json.dumps([own_tests(p) for p in self.problems.values()]).encode()).hexdigest()
         stage = self.store.stage("check", depends={"problems": self.depends["problems"], "units": units[:16],
                                                    "test_timeout_s": self.cfg.test_timeout_s})
@@ -150,13 +207,16 @@ class Coevolution:
             state.samples = self._live_samples(round_, state, questions)
             rows = tests_rows(questions, state, self.cfg)
             reward = bind(test_reward, alpha=self.cfg.alpha, max_tests=self.cfg.tests_per_question, **common)
-            model, offset, keys = state.test_model, state.test_steps, ("reward", "validity", "attack_rate")
+            model, offset, keys = state.test_model, state.test_steps, ("reward", "validity", "attack_rate", "parsed")
         if not rows:
             raise CoevolveError(f"round {round_}: the {kind} phase has no rows (no code samples were "
                                 "recorded in the code phase); delete the round's folders and rerun")
+        temperature = self.cfg.temperature
+        if kind == "tests" and self.cfg.test_temperature is not None:
+            temperature = self.cfg.test_temperature
         settings = GRPOSettings.from_coevolve(self.cfg, steps=steps, use_vllm=_use_vllm(self.cfg.use_vllm),
                                               questions_per_step=min(self.cfg.questions_per_step, len(rows)),
-                                              temperature=self.cfg.temperature, top_p=self.cfg.top_p)
+                                              temperature=temperature, top_p=self.cfg.top_p)
         self.console.print(f"[cyan]round {round_}: {kind} phase, {steps} GRPO steps on {len(rows)} questions")
         # A phase is the unit of resume (an unfinished one is redone), so Trainer checkpoints
         # (weights + optimizer, 1.6 GB for 135M) would only cost time. GRPO holds G long sequences

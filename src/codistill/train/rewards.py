@@ -235,7 +235,7 @@ def test_reward(completions: list[Any], *, question_id: list[str], code_samples:
         validities.append(validity)
         attack_rates.append(attack_rate)
         if record is not None:
-            record({"step": step, "question_id": q, "reward": reward, "validity": validity,
+            record({"step": step, "question_id": q, "reward": reward, "validity": validity, "parsed": bool(ts),
                     "attack_rate": attack_rate, "raw": completion_text(c), "samples": len(samples),
                     "tests": [{"test": t, "valid": good, "broke": b, "passed": sum(o.passed for o in r)}
                              for t, good, b, r in zip(ts, ok, broke, runs, strict=True)]})
