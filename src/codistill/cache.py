@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from codistill.models.base import (
     Generation,
@@ -32,6 +33,12 @@ def cache_key(identity: str, request: Request, sampling: Sampling) -> str:
         sort_keys=True,
         ensure_ascii=False,
     )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def value_key(kind: str, identity: str, request: dict[str, Any]) -> str:
+    """Hex digest for a non-generation value: `kind` keeps it apart from generation keys."""
+    blob = json.dumps({"kind": kind, "model": identity, "request": request}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -111,6 +118,30 @@ class RequestCache:
             except sqlite3.DatabaseError:
                 with suppress(sqlite3.Error):
                     conn.rollback()  # else the failed transaction stays open on this connection
+                raise
+
+    def get_json(self, key: str) -> Any:
+        """A cached value other than a Generation (a teacher's scores, an endpoint's probe), or None."""
+        with _naming(self.path):
+            row = self._conn().execute("SELECT value FROM generations WHERE key = ?", (key,)).fetchone()
+        with self._count_lock:
+            if row is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+        return None if row is None else json.loads(row[0])
+
+    def put_json(self, key: str, model: str, value: Any) -> None:
+        """Store a JSON value under `key` (first writer wins); keys come from `value_key`."""
+        with _naming(self.path):
+            conn = self._conn()
+            try:
+                conn.execute("INSERT OR IGNORE INTO generations (key, model, value, created) VALUES (?, ?, ?, ?)",
+                             (key, model, json.dumps(value, ensure_ascii=False), time.time()))
+                conn.commit()
+            except sqlite3.DatabaseError:
+                with suppress(sqlite3.Error):
+                    conn.rollback()
                 raise
 
     def __len__(self) -> int:

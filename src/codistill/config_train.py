@@ -6,7 +6,9 @@ read together and change together.
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from typing import Any
+
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from codistill.config_base import Section
 
@@ -47,11 +49,15 @@ class DPO(Section):
     max_length: int = Field(1024, ge=64)
 
 
+SERVED_FIELDS = ("top_k", "teacher_prompt")  # train.kd settings read only with a served teacher
+
+
 class KD(Section):
     """Logit distillation: the student learns the teacher's next-token distributions, not only its text.
 
     Built on TRL's GOLD trainer with ULD's alignment, so teacher and student may use different
-    tokenizers (the embedded pair does). Off-policy it distils the teacher's distributions over the
+    tokenizers (the embedded pair does); the teacher may be local weights or an `openai:` endpoint that
+    scores given text with top-k logprobs (train/kd_served.py). Off-policy it distils the teacher's distributions over the
     teacher-verified answers; on-policy (GKD's lambda) the student writes the answer and the teacher
     grades each of its tokens.
     """
@@ -77,6 +83,21 @@ class KD(Section):
     student_temperature: float = Field(1.0, gt=0.0, description="softens the student's distributions")
     freeze_layers: int = Field(0, ge=0, description="freeze the embeddings and this many lowest "
                                "decoder layers (as train.sft.freeze_layers)")
+    top_k: int = Field(20, ge=2, le=1000, description="served teacher (openai:): logprobs asked per token; "
+                       "vLLM allows up to its --max-logprobs (20 by default)")
+    teacher_prompt: str = Field("", description="served teacher: the text it reads before the answer, with "
+                                "{prompt} where the user's question goes; empty = the prompt rendered by "
+                                "the student's chat template")
+
+    @model_serializer(mode="wrap")
+    def _leave_out_unset_served_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Added after runs and trainings were fingerprinted with this section: left at their defaults
+        # they are left out of dumps, so those fingerprints stay the same and nothing resumable goes stale.
+        data = handler(self)
+        for name in SERVED_FIELDS:
+            if getattr(self, name) == type(self).model_fields[name].default:
+                data.pop(name, None)
+        return data
 
     @model_validator(mode="after")
     def _room_for_the_prompt(self) -> KD:

@@ -3,7 +3,8 @@
 Every other `openai:` test talks to codistill's own server; this module checks the client against
 a server written by other hands: greedy and sampled chat, `n` > 1 where the server returns one
 choice, seeds, stop sequences, completion mode, a 4xx, the server killed mid-batch, a rerun
-served from the cache, and greedy HumanEval verdicts that agree with the embedded model's.
+served from the cache, greedy HumanEval verdicts that agree with the embedded model's, and
+echo logprobs that a served teacher's scores for logit distillation are read from.
 """
 
 from __future__ import annotations
@@ -144,3 +145,21 @@ def test_killed_mid_batch_keeps_what_finished_and_the_rerun_asks_only_the_rest(
     # The server is gone: a rerun is served entirely from the cache.
     replay = CachedGenerator(client(running, connect_retries=0), cache).generate(requests, sampling)
     assert all(g.cached for g in replay) and [g.texts for g in replay] == [g.texts for g in again]
+
+
+def test_it_scores_given_text_for_logit_distillation_and_its_early_distributions_are_realigned(
+        server: LlamaServer, tmp_path: Path) -> None:
+    from codistill.train.teacher_scores import ServedTeacher
+
+    teacher = ServedTeacher(server.spec, RequestCache(tmp_path / "cache.sqlite"), top_k=5)
+    found = teacher.probe()
+    # llama-cpp-python 0.3.36 lists, at each echoed token of a model without a BOS token (SmolLM2's
+    # GGUF adds none), the distribution of the token after it; the probe notices and realigns.
+    assert (found.form, found.top_k, found.shift) == ("echo", 5, 1)
+    prompt, answer = "Count: 1, 2, 3, 4", ", 5, 6, 7, 8, 9, 10, 11, 12"
+    [tokens] = teacher.score([(prompt, answer)], found)
+    assert "".join(t.text for t in tokens) == answer and tokens[0].offset == 0
+    assert all(len(t.top) == 5 for t in tokens)
+    favourite = sum(t.top[0][0] == t.text for t in tokens)
+    assert favourite >= 0.8 * len(tokens), [(t.text, t.top[:2]) for t in tokens]
+    assert sum(t.logprob is not None and t.logprob > -1.0 for t in tokens) >= 0.8 * len(tokens)

@@ -88,8 +88,10 @@ def test_rerun_reuses_the_folder_and_frozen_layers_stay(tiny_model_dir, teacher,
 
 
 def test_clear_errors(tiny_model_dir, rows, tmp_path: Path) -> None:
-    with pytest.raises(TrainError, match="served model"):
-        train_kd(tiny_model_dir, "openai:http://127.0.0.1:9/v1#t", rows, tmp_path / "a", SETTINGS, device="cpu")
+    with pytest.raises(TrainError, match="cannot connect"):  # a served teacher is probed before any work
+        train_kd(tiny_model_dir, "openai:http://127.0.0.1:9/v1#t?max_retries=0", rows, tmp_path / "a", SETTINGS,
+                 cache=tmp_path / "cache.sqlite", device="cpu")
+    assert not (tmp_path / "a").exists()
     with pytest.raises(TrainError, match="LoRA"):
         train_kd(tiny_model_dir, tiny_model_dir, rows, tmp_path / "b", SETTINGS.model_copy(
             update={"freeze_layers": 1}), lora=Lora(enabled=True), device="cpu")
@@ -109,6 +111,6 @@ def test_codistill_train_distils_when_the_config_says_so(tiny_model_dir, teacher
                           teacher=str(teacher), device="cpu", progress=False)
     assert list(results) == ["kd"] and results["kd"].steps == 2
     assert (tmp_path / "out" / "kd" / "model" / "config.json").is_file()
-    with pytest.raises(TrainError, match="served model"):
+    with pytest.raises(TrainError, match="cannot connect"):
         train_files(config, tmp_path / "out2", model=str(tiny_model_dir), sft_file=tmp_path / "sft.jsonl",
-                    teacher="openai:http://127.0.0.1:9/v1#t", device="cpu", progress=False)
+                    teacher="openai:http://127.0.0.1:9/v1#t?max_retries=0", device="cpu", progress=False)

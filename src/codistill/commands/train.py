@@ -4,6 +4,7 @@
     codistill train --sft sft.jsonl --model ./my-model --output out/ --config configs/demo.yaml \\
         --set train.sft.lr=1e-5 --set train.lora.enabled=true
     codistill train --sft sft.jsonl --output out/ --set train.kd.enabled=true --teacher embedded:teacher
+    codistill train --sft sft.jsonl --output out/ --set train.kd.enabled=true --teacher openai:http://h:8000/v1#qwen
     accelerate launch --config_file configs/accelerate/multi_gpu.yaml -m codistill.train \\
         --sft sft.jsonl --model hf:Qwen/Qwen2.5-Coder-1.5B-Instruct --output out/ --config configs/paper.yaml
 
@@ -32,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model to train: a folder, hf:<id> or embedded:<name> "
                                         "(default: the config's models.student)")
     parser.add_argument("--teacher", help="teacher for logit distillation (train.kd.enabled): a folder, "
-                                          "hf:<id> or embedded:<name> (default: the config's models.teacher)")
+                                          "hf:<id>, embedded:<name> or an openai:<url>#<model> endpoint that "
+                                          "returns prompt logprobs (default: the config's models.teacher)")
     parser.add_argument("--output", type=Path, required=True, help="folder for checkpoints and the models")
     parser.add_argument("--config", type=Path, help="run config (YAML); settings come from its train section")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

@@ -236,6 +236,35 @@ class OpenAIGenerator(Generator):
         except (httpx.HTTPError, ValueError, AttributeError):
             return None
 
+    def post_json(self, path: str, bodies: Sequence[dict[str, Any]],
+                  progress: Progress | None = None) -> list[dict[str, Any]]:
+        """POST each body to base URL + `path` (at most `concurrency` at a time), with the retries and
+        error messages of `generate`; the answers in order. For requests `generate` does not form
+        (a teacher scoring given text with logprobs)."""
+
+        async def ask() -> list[dict[str, Any]]:
+            gate = asyncio.Semaphore(self.concurrency)
+            timeout = httpx.Timeout(self.timeout, connect=min(10.0, self.timeout))
+            async with httpx.AsyncClient(timeout=timeout, headers=self._headers()) as client:
+
+                async def one(body: dict[str, Any]) -> dict[str, Any]:
+                    async with gate:
+                        answer = await self._post(client, path, {"model": self.model, **body})
+                    if progress:
+                        progress(1)
+                    return answer
+
+                tasks = [asyncio.create_task(one(b)) for b in bodies]
+                try:
+                    return list(await asyncio.gather(*tasks))
+                except BaseException:
+                    for task in tasks:  # the first failure ends the call: stop the rest before closing
+                        task.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
+                    raise
+
+        return _run_sync(ask)
+
     def served_models(self) -> list[str] | None:
         """The model names the server lists at /models, or None when it does not answer."""
 

@@ -4,6 +4,7 @@ Sequence-level SFT learns only the teacher's sampled text. Here the student also
 teacher's whole next-token distribution at every answer token. The embedded teacher (Qwen2.5) and
 student (SmolLM2) have different vocabularies, so the two are aligned by the text each token
 covers (ULD), with exact matching for the tokens both vocabularies share (GOLD's hybrid loss).
+A teacher behind an `openai:` endpoint is distilled from its top-k logprobs instead (kd_served.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from codistill.cache import RequestCache
 from codistill.config import KD, Lora
 from codistill.jsonl import write_text_atomic
 from codistill.train.common import (
@@ -53,8 +55,13 @@ def train_kd(
     max_steps: int | None = None,
     save_steps: float = 0.25,
     trl_args: dict[str, Any] | None = None,
+    cache: RequestCache | str | Path | None = None,
 ) -> TrainResult:
     """Distil the teacher's token distributions into the student on prompt/completion rows.
+
+    The teacher is local weights (a folder or hub id: TRL's GOLD trainer) or an `openai:` endpoint
+    that scores given text with top-k logprobs (kd_served.py; its answers go to `cache`, default
+    the user's request cache, so a rerun asks nothing twice).
 
     `rows` are SFT rows (the teacher's verified answers); with `settings.on_policy` > 0 that share
     of steps uses the student's own answers to the same prompts instead. With `eval_rows`, the
@@ -62,6 +69,12 @@ def train_kd(
     and `kd_eval_loss_after`): it falls when the student's distributions move toward the teacher's.
     Resumes from the last checkpoint in `output_dir`, or returns the finished model.
     """
+    if str(teacher_path).startswith("openai:"):
+        from codistill.train.kd_served import train_kd_served
+
+        return train_kd_served(model_path, str(teacher_path), rows, output_dir, settings, cache=cache,
+                               eval_rows=eval_rows, lora=lora, seed=seed, device=device, progress=progress,
+                               max_steps=max_steps, save_steps=save_steps, trl_args=trl_args)
     started = time.monotonic()
     output_dir = Path(output_dir)
     rows = _as_messages(check_rows(rows, "sft"))
@@ -114,27 +127,32 @@ def train_kd(
             eval_dataset=_dataset(held_out) if held_out else None,
             processing_class=load_tokenizer(model_path), peft_config=peft_config(lora),
         )
-        before = _eval_before(trainer, output_dir, resume) if held_out else None
+        before = eval_before(trainer, output_dir, resume) if held_out else None
         result = run_trainer(trainer, kind="kd", output_dir=output_dir, fp=fp, model_path=model_path,
                              resume=resume, lora=lora, started=started)
         if held_out:
-            result.metrics["kd_eval_loss_before"] = before
-            result.metrics["kd_eval_loss_after"] = float(trainer.evaluate()["eval_loss"])
-            if is_main_process():
-                path = output_dir / RESULT
-                write_text_atomic(path, json.dumps({**json.loads(path.read_text()),
-                                                    "metrics": result.metrics}, indent=1, default=str))
+            record_eval_after(trainer, result, output_dir, before)
         return result
 
 
+def record_eval_after(trainer: Any, result: TrainResult, output_dir: Path, before: float | None) -> None:
+    """Add the held-out loss before and after training to the result and its saved marker."""
+    result.metrics["kd_eval_loss_before"] = before
+    result.metrics["kd_eval_loss_after"] = float(trainer.evaluate()["eval_loss"])
+    save_metrics(result, output_dir)
+
+
+def save_metrics(result: TrainResult, output_dir: Path) -> None:
+    """Write `result.metrics` into the finished folder's marker, so a reused result has them too."""
+    if is_main_process():
+        path = output_dir / RESULT
+        write_text_atomic(path, json.dumps({**json.loads(path.read_text()), "metrics": result.metrics},
+                                           indent=1, default=str))
+
+
 def _teacher_folder(teacher_path: str | Path) -> Path | str:
-    """A local teacher (folder or hub id); a served one cannot give logits for this mode yet."""
+    """A local teacher (folder or hub id), its tokenizer checked."""
     text = str(teacher_path)
-    if text.startswith("openai:"):
-        raise TrainError(
-            f"logit distillation needs the teacher's weights; {text} is a served model. Use a local "
-            "teacher (embedded:teacher, hf:<id> or a folder) for train.kd, or set train.kd.enabled "
-            "to false for sequence-level SFT on the served teacher's answers")
     path = Path(text)
     if path.is_dir() and not (path / "config.json").is_file():
         raise TrainError(f"teacher {path} is not a model folder (no config.json)")
@@ -153,7 +171,7 @@ def _dataset(rows: list[dict[str, Any]]) -> Any:
     return Dataset.from_list(rows)
 
 
-def _eval_before(trainer: Any, output_dir: Path, resume: Path | None) -> float:
+def eval_before(trainer: Any, output_dir: Path, resume: Path | None) -> float:
     """The held-out distillation loss of the untrained student (kept, so a resumed run reports it)."""
     path = output_dir / EVAL_BEFORE
     if resume is not None and path.is_file():

@@ -40,12 +40,10 @@ def resolve_model(spec: str) -> str:
 
 
 def teacher_weights(spec: str) -> str:
-    """Where logit distillation loads the teacher from; a served teacher is refused with the way out."""
-    if spec.startswith("openai:"):
-        raise TrainError(
-            f"train.kd needs the teacher's weights, and {spec} is a served model: name a local teacher "
-            "(embedded:teacher, hf:<id> or a folder) in models.teacher, or set train.kd.enabled to false "
-            "for sequence-level SFT on the served teacher's answers")
+    """Where logit distillation finds the teacher: local weights, or an `openai:` spec as it is
+    (train_kd probes the endpoint and distils from its logprobs)."""
+    if spec.strip().startswith("openai:"):
+        return spec.strip()
     return resolve_model(spec)
 
 
@@ -113,7 +111,7 @@ def train_rows(
             from codistill.train.kd import train_kd
 
             results[kind] = train_kd(current, teacher_weights(teacher or config.models.teacher), sft,
-                                     output / kind, t.kd, **common)
+                                     output / kind, t.kd, cache=config.cache, **common)
         else:
             results[kind] = train_sft(current, sft, output / kind, t.sft, **common)
         if finished:
