@@ -225,6 +225,7 @@ def phase_train(args: argparse.Namespace) -> None:
     # The model folder is shared by a dev-only run and the HumanEval run of the same settings.
     model_tag = (f"{args.arm}-rows{len(train)}" + (f"-ans{args.answers}" if args.answers > 1 else "")
                  + (f"-onpolicy{args.on_policy:g}" if args.arm == "kd" and args.on_policy else "")
+                 + (f"-ce{args.ce:g}" if args.arm == "kd" and args.ce else "")
                  + (f"-freeze{args.freeze}" if args.freeze else "")
                  + f"-lr{args.lr:g}-ep{args.epochs:g}-seed{args.seed}")
     tag = model_tag + ("-dev" if args.dev_only else "")
@@ -252,7 +253,7 @@ def phase_train(args: argparse.Namespace) -> None:
                           out / "train" / model_tag / "kd",
                           KD(lr=args.lr, epochs=epochs, batch_size=args.batch, grad_accum=args.accum,
                              max_length=768, max_completion_length=512, on_policy=args.on_policy,
-                             freeze_layers=args.freeze),
+                             freeze_layers=args.freeze, crossentropy_weight=args.ce),
                           eval_rows=dev_rows, seed=args.seed, device="cpu", progress=False)
     else:
         settings = SFT(lr=args.lr, epochs=epochs, batch_size=args.batch, grad_accum=args.accum,
@@ -356,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arm", default="sft", choices=["sft", "sft+dpo", "control", "kd"])
     parser.add_argument("--on-policy", type=float, default=0.0,
                         help="kd: share of steps on the student's own answers (GKD's lambda)")
+    parser.add_argument("--ce", type=float, default=0.0,
+                        help="kd: weight of the cross-entropy on the teacher's answer next to the "
+                             "distillation loss (train.kd.crossentropy_weight)")
     parser.add_argument("--dpo-lr", type=float, default=5e-7)
     parser.add_argument("--dev-only", action="store_true",
                         help="evaluate on the dev set only (for choosing settings; never HumanEval)")

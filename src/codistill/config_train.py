@@ -6,9 +6,7 @@ read together and change together.
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
+from pydantic import Field, model_validator
 
 from codistill.config_base import Section
 
@@ -49,9 +47,6 @@ class DPO(Section):
     max_length: int = Field(1024, ge=64)
 
 
-SERVED_FIELDS = ("top_k", "teacher_prompt")  # train.kd settings read only with a served teacher
-
-
 class KD(Section):
     """Logit distillation: the student learns the teacher's next-token distributions, not only its text.
 
@@ -88,16 +83,6 @@ class KD(Section):
     teacher_prompt: str = Field("", description="served teacher: the text it reads before the answer, with "
                                 "{prompt} where the user's question goes; empty = the prompt rendered by "
                                 "the student's chat template")
-
-    @model_serializer(mode="wrap")
-    def _leave_out_unset_served_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Added after runs and trainings were fingerprinted with this section: left at their defaults
-        # they are left out of dumps, so those fingerprints stay the same and nothing resumable goes stale.
-        data = handler(self)
-        for name in SERVED_FIELDS:
-            if getattr(self, name) == type(self).model_fields[name].default:
-                data.pop(name, None)
-        return data
 
     @model_validator(mode="after")
     def _room_for_the_prompt(self) -> KD:
