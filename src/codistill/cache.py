@@ -16,6 +16,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from codistill.errors import UserError
 from codistill.models.base import (
     Generation,
     GenerationFailed,
@@ -42,7 +43,7 @@ def value_key(kind: str, identity: str, request: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-class CacheError(RuntimeError):
+class CacheError(UserError, RuntimeError):
     """The cache file cannot be opened, read or written (a full disk, a read-only folder)."""
 
 

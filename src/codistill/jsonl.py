@@ -11,10 +11,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from codistill.errors import UserError
+
 M = TypeVar("M", bound=BaseModel)
 
 
-class RecordError(ValueError):
+class RecordError(UserError, ValueError):
     """A malformed input record; the message names file, line and field."""
 
 

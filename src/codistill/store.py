@@ -24,16 +24,17 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from codistill.errors import UserError
 from codistill.jsonl import Appender, iter_json, read_records, repair_tail, write_text_atomic
 
 M = TypeVar("M", bound=BaseModel)
 
 
-class StaleStageError(RuntimeError):
+class StaleStageError(UserError, RuntimeError):
     """A stage was computed with a different config; the message lists what changed."""
 
 
-class RunLockedError(RuntimeError):
+class RunLockedError(UserError, RuntimeError):
     """Another process is working on this run folder."""
 
 

@@ -8,7 +8,8 @@ import sys
 from collections.abc import Callable
 from typing import TypeVar
 
-from codistill.config import ConfigError, RunConfig, load_config
+from codistill.config import RunConfig, load_config
+from codistill.errors import UserError
 
 T = TypeVar("T")
 
@@ -43,28 +44,12 @@ def storage_message(exc: OSError) -> str | None:
             "another disk) and rerun the same command: finished work is kept")
 
 
-def user_errors() -> tuple[type[BaseException], ...]:
-    """The errors whose message already says what to change (imported only once one happened:
-    some of their modules load torch)."""
-    from codistill.cache import CacheError
-    from codistill.evaluate.benchmarks import BenchmarkError
-    from codistill.jsonl import RecordError
-    from codistill.models.base import ModelError
-    from codistill.stages.coevolve import CoevolveError
-    from codistill.stages.examine import GradingError
-    from codistill.store import RunLockedError, StaleStageError
-    from codistill.train.common import TrainError
-
-    return (ConfigError, StaleStageError, RunLockedError, RecordError, ModelError, CacheError,
-            TrainError, BenchmarkError, CoevolveError, GradingError, FileNotFoundError)
-
-
 def friendly(action: Callable[[], T]) -> T | int:
     """Run `action`; known user-facing errors print one clear message and give exit code 2."""
     try:
         return action()
     except Exception as exc:
-        if isinstance(exc, user_errors()):
+        if isinstance(exc, UserError | FileNotFoundError):
             print(f"error: {exc}", file=sys.stderr)
             return 2
         if not isinstance(exc, OSError) or (message := storage_message(exc)) is None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from codistill.commands._common import add_config_arguments, config_from_args, friendly
 
@@ -32,20 +31,15 @@ def run(args: argparse.Namespace) -> int:
 
     def go() -> int:
         from codistill.report.coevolve import write_report
-        from codistill.stages.coevolve import CoevolveError, coevolve
+        from codistill.stages.coevolve import coevolve
         from codistill.stages.pool import load_seed_pool
-        from codistill.train.common import TrainError
 
         config = config_from_args(args)
         if args.report_only:
             print(write_report(config.run_dir / "coevolve"))
             return 0
-        try:
-            summary = coevolve(config, load_seed_pool(config), force=args.force,
-                               progress=not args.no_progress, evaluate=not args.no_eval)
-        except (CoevolveError, TrainError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+        summary = coevolve(config, load_seed_pool(config), force=args.force,
+                           progress=not args.no_progress, evaluate=not args.no_eval)
         if args.json:
             print(json.dumps(summary, indent=1))
         else:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from codistill.errors import UserError
 from codistill.evaluate.compare import Comparison, compare_results
 from codistill.evaluate.results import RESULTS_FILE, EvalResult
 
@@ -80,19 +81,19 @@ def run(args: argparse.Namespace) -> int:
     """Compare every benchmark both runs evaluated."""
     try:
         if not 0 < args.confidence < 1:
-            raise ValueError(f"--confidence must be between 0 and 1, got {args.confidence}")
+            raise UserError(f"--confidence must be between 0 and 1, got {args.confidence}")
         a, b = collect(args.run_a), collect(args.run_b)
         shared = [name for name in a if name in b]
         if not shared and len(a) == 1 and len(b) == 1:
             shared = [next(iter(a))]  # one result each: compare them even if names differ
             b = {shared[0]: next(iter(b.values()))}
         if not shared:
-            raise ValueError(f"no benchmark in both runs (A: {', '.join(a)}; B: {', '.join(b)})")
+            raise UserError(f"no benchmark in both runs (A: {', '.join(a)}; B: {', '.join(b)})")
         comparisons: list[Comparison] = [
             compare_results(a[name], b[name], n_boot=args.boot, confidence=args.confidence,
                             seed=args.seed) for name in shared]
         comparisons += sampled_comparisons(a, b, shared, args)
-    except (ValueError, FileNotFoundError, OSError) as exc:
+    except (UserError, ValueError, OSError) as exc:
         console.print(f"[red]codistill compare: {exc}[/red]", highlight=False)
         return 2
     if args.json:

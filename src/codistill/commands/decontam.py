@@ -16,8 +16,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from codistill.errors import UserError
 from codistill.evaluate.decontam import Decontaminator, texts_of
-from codistill.jsonl import RecordError, iter_json, write_records
+from codistill.jsonl import iter_json, write_records
 
 console = Console(stderr=True)
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         rows = list(iter_json(args.file)) if args.file.is_file() else None
         if rows is None:
             raise FileNotFoundError(f"{args.file} does not exist")
-    except (ValueError, RecordError, FileNotFoundError) as exc:
+    except (UserError, ValueError, FileNotFoundError) as exc:
         console.print(f"[red]codistill decontam: {exc}[/red]", highlight=False)
         return 2
     for name, why in checker.skipped.items():

@@ -16,8 +16,8 @@ from typing import Any
 
 from rich.console import Console
 
+from codistill.errors import UserError
 from codistill.evaluate import (
-    BenchmarkError,
     EvalError,
     EvalResult,
     evaluate_pass_at_k,
@@ -28,7 +28,6 @@ from codistill.evaluate import (
 from codistill.evaluate.benchmarks import skipped_tasks
 from codistill.evaluate.plot import plot_pass1
 from codistill.jsonl import write_text_atomic
-from codistill.models.base import ModelError
 from codistill.sandbox.isolation import MODES
 from codistill.sandbox.pool import use_backend
 from codistill.sandbox.types import Limits
@@ -159,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
         run_one = _score if args.samples else _evaluate
         with use_backend(args.sandbox, args.workers):
             results, folders, root = run_one(args, names, ks, limits)
-    except (BenchmarkError, EvalError, ModelError, FileNotFoundError, ValueError) as exc:
+    except (UserError, FileNotFoundError, ValueError) as exc:
         console.print(f"[red]codistill eval: {exc}[/red]", highlight=False)
         return 2
     if not args.no_plot:

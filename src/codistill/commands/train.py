@@ -21,7 +21,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from codistill.config import ConfigError, load_config
+from codistill.config import load_config
+from codistill.errors import UserError
 
 console = Console(stderr=True)
 
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         results = train_files(config, args.output, model=args.model, sft_file=args.sft, dpo_file=args.dpo,
                               device=args.device, max_steps=args.max_steps, progress=not args.no_progress,
                               teacher=args.teacher)
-    except (ConfigError, TrainError, ValueError) as exc:
+    except (UserError, ValueError) as exc:
         console.print(f"[red]codistill train: {exc}[/red]", highlight=False)
         return 2
     if not is_main_process():

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from codistill import paths
 from codistill.cache import CachedGenerator, RequestCache
+from codistill.errors import UserError
 from codistill.evaluate.benchmarks import benchmark_language, load_benchmark
 from codistill.evaluate.judge import judge_answers, summarize
 from codistill.evaluate.progress import Bars
@@ -39,7 +40,7 @@ Mode = Literal["chat", "completion", "auto"]
 SAMPLES_FILE, SETTINGS_FILE, JUDGMENTS_FILE = "samples.jsonl", "eval.json", "judgments.jsonl"
 
 
-class EvalError(ValueError):
+class EvalError(UserError, ValueError):
     """Bad evaluation input (samples, settings); the message says what to change."""
 
 

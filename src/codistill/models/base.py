@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from codistill.errors import UserError
+
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 
 
@@ -135,7 +137,7 @@ class Generator(abc.ABC):
         self.close()
 
 
-class ModelError(RuntimeError):
+class ModelError(UserError, RuntimeError):
     """A model could not be reached or loaded; the message says what to change."""
 
 

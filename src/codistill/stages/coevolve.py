@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from codistill.config import RunConfig, dump_config
+from codistill.errors import UserError
 from codistill.models.base import Generator
 from codistill.records import Problem
 from codistill.roles import open_cache, role_generator, trainable_path
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
 STATE = "state.json"
 
 
-class CoevolveError(RuntimeError):
+class CoevolveError(UserError, RuntimeError):
     """Co-evolution cannot start or go on; the message says what to change."""
 
 

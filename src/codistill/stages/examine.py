@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from codistill.config import Ablation, Examine
+from codistill.errors import UserError
 from codistill.evaluate.judge import judge_answers
 from codistill.extract import assemble_program, extract_code
 from codistill.jsonl import Appender
@@ -21,7 +22,7 @@ from codistill.records import Answer, Problem
 from codistill.sandbox import Limits, Program, Status, run_all
 
 
-class GradingError(RuntimeError):
+class GradingError(UserError, RuntimeError):
     """Too many grades could not be read: buckets built from the rest would mislead."""
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from codistill.config import Lora
+from codistill.errors import UserError
 from codistill.jsonl import write_text_atomic
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ ROWS = "rows"
 CHECKPOINT = "checkpoint-"
 
 
-class TrainError(RuntimeError):
+class TrainError(UserError, RuntimeError):
     """Training cannot start or finish; the message says what to change."""
 
 

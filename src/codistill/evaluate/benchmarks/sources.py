@@ -12,9 +12,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 from codistill import paths
+from codistill.errors import UserError
 
 
-class BenchmarkError(ValueError):
+class BenchmarkError(UserError, ValueError):
     """A benchmark that cannot be loaded; the message says what to change."""
 
 
