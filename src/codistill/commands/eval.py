@@ -35,8 +35,16 @@ from codistill.sandbox.types import Limits
 console = Console(stderr=True)
 
 
+def _default(section: type, name: str) -> Any:
+    """A config field's default: `codistill eval` and `codistill run` evaluate alike unless told."""
+    return section.model_fields[name].default
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `codistill eval`."""
+    """Options of `codistill eval`; the defaults are the config's (eval, sandbox, models sections)."""
+    from codistill.config import Eval, Models, Sandbox
+
+    ks = ",".join(str(k) for k in _default(Eval, "ks"))
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--model", metavar="SPEC",
                       help="model spec: embedded:student, hf:<id or folder>, a folder, "
@@ -46,21 +54,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--benchmark", required=True, metavar="NAME[,NAME]",
                         help="humaneval, mbpp, humaneval+, mbpp+, humaneval-<lang>, "
                              "multipl-e:<file or config>, jsonl:<file>; comma-separated for several")
-    parser.add_argument("--n", type=int, default=1,
+    parser.add_argument("--n", type=int, default=_default(Eval, "n"),
                         help="1 = greedy pass@1 only; more = also n samples per task at --temperature "
                              "for pass@k (k > 1); pass@1 stays greedy")
-    parser.add_argument("--temperature", type=float, default=0.2, help="for n > 1 (default 0.2)")
-    parser.add_argument("--top-p", type=float, default=0.95, help="for n > 1 (default 0.95)")
-    parser.add_argument("--max-new-tokens", type=int, default=512, help="default 512")
+    parser.add_argument("--temperature", type=float, default=_default(Eval, "temperature"),
+                        help="for n > 1 (default %(default)s)")
+    parser.add_argument("--top-p", type=float, default=_default(Eval, "top_p"), help="for n > 1 (default %(default)s)")
+    parser.add_argument("--max-new-tokens", type=int, default=_default(Eval, "max_new_tokens"),
+                        help="default %(default)s")
     parser.add_argument("--mode", choices=("auto", "chat", "completion"), default="auto",
                         help="chat template (instruct models) or plain completion (base models); "
                              "auto: chat unless the tokenizer has no chat template")
-    parser.add_argument("--ks", default="1,10,100", help="pass@k values to report, k <= n only")
+    parser.add_argument("--ks", default=ks, help="pass@k values to report, k <= n only (default %(default)s)")
     parser.add_argument("--limit", type=int, metavar="K", help="only the first K tasks of each benchmark")
     parser.add_argument("--output", type=Path, metavar="DIR",
                         help="results folder (default evals/<model>; with --samples: next to FILE)")
     parser.add_argument("--judge", metavar="SPEC", help="also grade answers with the 6-point rubric judge")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per program run (default 10)")
+    parser.add_argument("--timeout", type=float, default=_default(Sandbox, "timeout_s"),
+                        help="seconds per program run (default %(default)s)")
     parser.add_argument("--workers", type=int, help="sandbox processes in parallel (default: CPU count)")
     parser.add_argument("--isolation", choices=MODES, default="auto",
                         help="namespaces (bubblewrap), none (no namespaces), or auto (refuses where "
@@ -70,9 +81,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sandbox", default="local", metavar="SPEC",
                         help="where programs run: local (default), ray[:ADDRESS], "
                              "sandboxfusion:http://HOST:PORT (docs/sandbox.md)")
-    parser.add_argument("--dtype", default="auto", help="auto, bf16, fp16 or fp32 (local models)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda (local models)")
-    parser.add_argument("--batch-size", type=int, default=8, help="rows per forward pass (local models)")
+    parser.add_argument("--dtype", default=_default(Models, "dtype"), help="auto, bf16, fp16 or fp32 (local models)")
+    parser.add_argument("--device", default=_default(Models, "device"), help="auto, cpu, cuda (local models)")
+    parser.add_argument("--batch-size", type=int, default=_default(Models, "batch_size"),
+                        help="rows per forward pass (local models; default %(default)s)")
     parser.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     parser.add_argument("--no-plot", action="store_true", help="skip the pass@1 PNG")
 
