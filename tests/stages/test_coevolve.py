@@ -488,3 +488,18 @@ def test_synth_questions_take_part_with_the_agreed_answer_as_reference(tmp_path)
     assert [p.id for p in again.check()] == ["clamp", synth.id]
     again.close()
     assert asked == ["teacher-spec"]
+
+
+def test_the_test_prompt_shows_the_task_examples_as_tests_to_follow() -> None:
+    from codistill.stages.coevolve_state import example_asserts, tests_prompt
+
+    prompt = 'def double(x: int) -> int:\n    """Twice x.\n\n    >>> double(2)\n    4\n    >>> double(-1)\n    -2\n    """\n'
+    problem = DOUBLE.model_copy(update={"prompt": prompt})
+    assert example_asserts(problem) == ["assert double(2) == 4", "assert double(-1) == -2"]
+    text = tests_prompt(problem, "def double(x):\n    return x + 2\n", 3)
+    assert "```python\nassert double(2) == 4\nassert double(-1) == -2\n```" in text
+    assert "Write 3 more tests" in text and "return x + 2" in text
+    # No examples (or not Python): the prompt asks for the tests without a block to follow.
+    plain = tests_prompt(DOUBLE, "def double(x):\n    return x + 2\n", 3)
+    assert example_asserts(DOUBLE) == [] and "Write 3 tests" in plain and "form to use" not in plain
+    assert example_asserts(JS) == []

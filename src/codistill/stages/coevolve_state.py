@@ -6,6 +6,8 @@ tested with literal rows; the sandbox and the trainer stay in `coevolve.py` and 
 
 from __future__ import annotations
 
+import ast
+import doctest
 import hashlib
 import json
 import os
@@ -116,13 +118,41 @@ def shown_sample(samples: Sequence[dict[str, Any]]) -> str:
     return max(imperfect, key=lambda s: s["reward"])["program"]  # max keeps the first of equals
 
 
+def example_asserts(problem: Problem) -> list[str]:
+    """The task's own doctest examples of its entry point as assert lines (Python; [] when none):
+    `>>> double(2)` answered by `4` becomes `assert double(2) == 4`."""
+    if problem.language != "python" or not problem.entry_point:
+        return []
+    try:
+        tree = ast.parse(problem.prompt + "\n    pass\n")
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == problem.entry_point:
+            for example in doctest.DocTestParser().get_examples(ast.get_docstring(node) or ""):
+                line = f"assert {example.source.strip()} == {example.want.strip()}"
+                if example.want.strip() and "\n" not in line and _is_assert(line):
+                    found.append(line)
+    return found
+
+
+def _is_assert(line: str) -> bool:
+    try:
+        return isinstance(ast.parse(line).body[0], ast.Assert)
+    except SyntaxError:
+        return False
+
+
 def tests_prompt(problem: Problem, code: str, count: int) -> str:
-    """The Test model's white-box request: the task, one code sample, how to answer."""
+    """The Test model's white-box request: the task, one code sample, the task's examples written
+    as tests (the format to follow, where the task has any), how to answer."""
     shown = code.strip() or "# (the Code model wrote no code)"
     if len(shown) > SHOWN_CODE_CHARS:
         shown = shown[:SHOWN_CODE_CHARS] + "\n# ... (cut)"
     return render("coevolve_tests", task=problem.question or problem.prompt, code=shown, count=count,
-                  entry_point=problem.entry_point, **language_vars(problem.language))
+                  entry_point=problem.entry_point, examples=example_asserts(problem),
+                  **language_vars(problem.language))
 
 
 def tests_rows(questions: Sequence[Problem], state: RoundState, settings: Coevolve) -> list[dict[str, Any]]:
