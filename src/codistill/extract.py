@@ -11,6 +11,7 @@ import ast
 import re
 from typing import Literal
 
+from codistill.models.stops import cut_at_stop
 from codistill.records import Problem
 
 Mode = Literal["chat", "completion"]
@@ -192,8 +193,7 @@ def _unfenced(text: str, language: str) -> str:
 
 def truncate_at_stops(text: str, stops: tuple[str, ...] | list[str]) -> str:
     """`text` up to the earliest stop sequence (the whole text when none occurs)."""
-    cut = min((i for s in stops if s and (i := text.find(s)) >= 0), default=-1)
-    return text if cut < 0 else text[:cut]
+    return cut_at_stop(text, stops)[0]  # the same cut the generators make
 
 
 def stops_for(problem: Problem) -> tuple[str, ...]:
