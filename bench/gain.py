@@ -25,7 +25,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from codistill.config import Data, RunConfig
+from codistill.config import KD, Data, RunConfig
 from codistill.data.synth import dedupe
 from codistill.jsonl import Appender, iter_json
 from codistill.records import Solution, Taught
@@ -37,6 +37,7 @@ from codistill.stages.teach import stable_fraction
 console = Console(stderr=True)
 DTYPE = "bfloat16"  # fixed: bf16 changes some greedy outputs, so compared runs share one dtype
 _W = Data.model_fields["synth_generation"].default_factory()  # codistill run's default writer
+KD_CE = KD.model_fields["crossentropy_weight"].default  # kd arm: the config's default
 WRITER = writer_sampling(_W.temperature, _W.top_p, _W.max_new_tokens, seed=0)
 
 
@@ -225,7 +226,7 @@ def phase_train(args: argparse.Namespace) -> None:
     # The model folder is shared by a dev-only run and the HumanEval run of the same settings.
     model_tag = (f"{args.arm}-rows{len(train)}" + (f"-ans{args.answers}" if args.answers > 1 else "")
                  + (f"-onpolicy{args.on_policy:g}" if args.arm == "kd" and args.on_policy else "")
-                 + (f"-ce{args.ce:g}" if args.arm == "kd" and args.ce else "")
+                 + (f"-ce{args.ce:g}" if args.arm == "kd" else "")
                  + (f"-freeze{args.freeze}" if args.freeze else "")
                  + f"-lr{args.lr:g}-ep{args.epochs:g}-seed{args.seed}")
     tag = model_tag + ("-dev" if args.dev_only else "")
@@ -244,7 +245,6 @@ def phase_train(args: argparse.Namespace) -> None:
         epochs = args.epochs * teacher_tokens / max(_tokens(sft), 1)
     started = time.perf_counter()
     if args.arm == "kd":
-        from codistill.config import KD
         from codistill.train import train_kd
 
         # The dev questions' verified answers measure how close the student came to the teacher.
@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arm", default="sft", choices=["sft", "sft+dpo", "control", "kd"])
     parser.add_argument("--on-policy", type=float, default=0.0,
                         help="kd: share of steps on the student's own answers (GKD's lambda)")
-    parser.add_argument("--ce", type=float, default=0.0,
+    parser.add_argument("--ce", type=float, default=KD_CE,
                         help="kd: weight of the cross-entropy on the teacher's answer next to the "
                              "distillation loss (train.kd.crossentropy_weight)")
     parser.add_argument("--dpo-lr", type=float, default=5e-7)

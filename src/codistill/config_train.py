@@ -70,8 +70,9 @@ class KD(Section):
                              "answers (GKD's lambda); 0 = off-policy on the teacher's answers only")
     temperature: float = Field(0.9, gt=0.0, description="sampling temperature of on-policy answers")
     distillation_weight: float = Field(1.0, ge=0.0, description="weight of the teacher-matching loss")
-    crossentropy_weight: float = Field(0.0, ge=0.0, description="weight of plain cross-entropy on the "
-                                       "answer's tokens (SFT), added to the distillation loss")
+    crossentropy_weight: float = Field(1.0, ge=0.0, description="weight of plain cross-entropy on the "
+                                       "answer's tokens (SFT), added to the distillation loss; 0 = pure "
+                                       "distillation, which collapsed the embedded student (docs/training.md)")
     hybrid: bool = Field(True, description="tokens both vocabularies share are matched exactly (JSD); "
                          "only the rest use ULD's sorted-probability distance")
     teacher_temperature: float = Field(1.0, gt=0.0, description="softens the teacher's distributions")

@@ -12,7 +12,8 @@ from codistill.train import TrainError, sft_rows, train_kd, train_sft
 
 from .conftest import answer_logprob, build_tiny, solutions, weights
 
-SETTINGS = KD(lr=5e-3, epochs=4, batch_size=2, max_length=256, max_completion_length=48)
+# Pure distillation (no cross-entropy), so the tests see what the teacher's distributions alone do.
+SETTINGS = KD(lr=5e-3, epochs=4, batch_size=2, max_length=256, max_completion_length=48, crossentropy_weight=0.0)
 
 
 @pytest.fixture(scope="module")
