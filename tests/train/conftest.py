@@ -95,3 +95,25 @@ def weights(model_dir: Path) -> dict:
     from safetensors.torch import load_file
 
     return load_file(str(model_dir / "model.safetensors"))
+
+
+def kd_rows() -> tuple[list[dict], list[dict]]:
+    """(training rows, held-out rows) of the distillation tests: correct answers to 4 + 2 problems."""
+    from codistill.train import sft_rows
+
+    pairs = [(p, good) for p, good, _ in solutions(6)]
+    return sft_rows(pairs[:4]), sft_rows(pairs[4:])
+
+
+def kd_teacher(root: Path, epochs: int) -> Path:
+    """A tiny teacher with its own vocabulary (another tokenizer than the student's), trained by SFT
+    on all six correct answers for `epochs` until it is confident."""
+    from codistill.config import SFT
+    from codistill.train import sft_rows, train_sft
+
+    base = build_tiny(root / "base", seed=1, vocab_size=330,
+                      corpus=["teacher " * 20, "return a * b", "lambda x: x + 1"])
+    answers = sft_rows((p, good) for p, good, _ in solutions(6))
+    return train_sft(base, answers, root / "sft", SFT(lr=1e-2, epochs=epochs, batch_size=2, max_length=256,
+                                                       warmup_ratio=0.0), device="cpu", progress=False).model_dir
+

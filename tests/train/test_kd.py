@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from transformers import AutoTokenizer
 
-from codistill.config import KD, SFT, Lora
-from codistill.train import TrainError, sft_rows, train_kd, train_sft
+from codistill.config import KD, Lora
+from codistill.train import TrainError, train_kd
 
-from .conftest import answer_logprob, build_tiny, solutions, weights
+from .conftest import answer_logprob, kd_rows, kd_teacher, weights
 
 # Pure distillation (no cross-entropy), so the tests see what the teacher's distributions alone do.
 SETTINGS = KD(lr=5e-3, epochs=4, batch_size=2, max_length=256, max_completion_length=48, crossentropy_weight=0.0)
@@ -18,23 +18,18 @@ SETTINGS = KD(lr=5e-3, epochs=4, batch_size=2, max_length=256, max_completion_le
 
 @pytest.fixture(scope="module")
 def rows() -> list[dict]:
-    return sft_rows((p, good) for p, good, _ in solutions(6)[:4])
+    return kd_rows()[0]
 
 
 @pytest.fixture(scope="module")
 def held_out() -> list[dict]:
-    return sft_rows((p, good) for p, good, _ in solutions(6)[4:])
+    return kd_rows()[1]
 
 
 @pytest.fixture(scope="module")
 def teacher(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny model with its own tokenizer (another vocabulary), trained on the correct answers."""
-    root = tmp_path_factory.mktemp("teacher")
-    base = build_tiny(root / "base", seed=1, vocab_size=330,
-                      corpus=["teacher " * 20, "return a * b", "lambda x: x + 1"])
-    answers = sft_rows((p, good) for p, good, _ in solutions(6))
-    return train_sft(base, answers, root / "sft", SFT(lr=1e-2, epochs=6, batch_size=2, max_length=256,
-                                                       warmup_ratio=0.0), device="cpu", progress=False).model_dir
+    return kd_teacher(tmp_path_factory.mktemp("teacher"), epochs=6)
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,12 @@ import pytest
 import torch
 
 from codistill.cache import RequestCache
-from codistill.config import KD, SFT
-from codistill.train import TrainError, sft_rows, train_kd, train_sft
+from codistill.config import KD
+from codistill.train import TrainError, train_kd
 from codistill.train.kd_served import uld_distance
 from codistill.train.teacher_scores import PROBE_TEXT, Capability, ServedTeacher, _shift
 
-from .conftest import build_tiny, solutions
+from .conftest import kd_rows, kd_teacher
 from .scoring_server import ScoringServer
 
 SETTINGS = KD(lr=1e-2, epochs=6, batch_size=2, max_length=256, max_completion_length=48, top_k=8)
@@ -26,23 +26,18 @@ SETTINGS = KD(lr=1e-2, epochs=6, batch_size=2, max_length=256, max_completion_le
 
 @pytest.fixture(scope="module")
 def rows() -> list[dict]:
-    return sft_rows((p, good) for p, good, _ in solutions(6)[:4])
+    return kd_rows()[0]
 
 
 @pytest.fixture(scope="module")
 def held_out() -> list[dict]:
-    return sft_rows((p, good) for p, good, _ in solutions(6)[4:])
+    return kd_rows()[1]
 
 
 @pytest.fixture(scope="module")
 def teacher(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny model with its own vocabulary, trained on the correct answers until it is confident."""
-    root = tmp_path_factory.mktemp("teacher")
-    base = build_tiny(root / "base", seed=1, vocab_size=330,
-                      corpus=["teacher " * 20, "return a * b", "lambda x: x + 1"])
-    answers = sft_rows((p, good) for p, good, _ in solutions(6))
-    return train_sft(base, answers, root / "sft", SFT(lr=1e-2, epochs=20, batch_size=2, max_length=256,
-                                                       warmup_ratio=0.0), device="cpu", progress=False).model_dir
+    return kd_teacher(tmp_path_factory.mktemp("teacher"), epochs=20)
 
 
 @pytest.fixture(scope="module")
