@@ -280,6 +280,8 @@ def test_scripted_rounds_update_book_blacklist_stop_and_resume(tmp_path) -> None
     assert state.pool["clamp"] == ["assert clamp(9, 0, 3) == 3", "assert clamp(1, 0, 3) == 1"]
     assert _rewards(root, "round-2/tests") == {"clamp": [0.75, 0.5], "double": [1.0, 0.0]}
     assert summary["code_reward"] == [0.375, 0.375] and summary["test_reward"] == [0.4375, 0.5625]
+    assert summary["code_reward_by_round"] == [0.375, 0.375]  # one step a round here
+    assert summary["validity_by_round"] == [0.5, 0.75] and summary["validity_mean"] == 0.625
     # Superseded model folders are pruned; the latest of each role stays.
     assert not (root / "round-1/code/grpo/model").exists() and (root / "round-2/code/grpo/model").exists()
     assert summary["code_model"] == str(root / "round-2/code/grpo/model")

@@ -58,6 +58,15 @@ def _print(summary: dict) -> None:
         f"Test reward {tests[0]:.3f} -> {tests[-1]:.3f}" if tests else "Test reward: no steps",
         f"Mistake Book {summary['mistake_book']} tests; {summary['blacklisted']} questions blacklisted",
     ]
+
+    def by_round(key: str) -> str:
+        return " -> ".join(f"{v:.3f}" for v in summary.get(key) or []) or "-"
+
+    if summary.get("code_reward_by_round"):
+        validity = summary.get("validity_mean")
+        lines.insert(3, f"mean by round: Code reward {by_round('code_reward_by_round')}; Test reward "
+                        f"{by_round('test_reward_by_round')}; validity {by_round('validity_by_round')}"
+                        + (f" (all steps {validity:.3f})" if validity is not None else ""))
     for label, benches in summary["pass_at_1"].items():
         lines += [f"pass@1 {label} on {bench}: {value:.3f}" for bench, value in benches.items()
                   if value is not None]

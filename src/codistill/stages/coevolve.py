@@ -358,12 +358,29 @@ class Coevolution:
         self.store.close()
 
 
+def _round_means(phases: dict[str, Any], kind: str, key: str) -> list[float]:
+    """The mean of `key` over each round's `kind` phase steps, round by round."""
+    keys = sorted((k for k in phases if k.endswith(f"/{kind}")), key=lambda k: int(k.split("/")[0][6:]))
+    means = []
+    for k in keys:
+        values = [p[key] for p in phases[k]["stats"]["curve"] if key in p]
+        if values:
+            means.append(round(sum(values) / len(values), 4))
+    return means
+
+
 def summarize(store: RunStore, state: RoundState, evals: dict[str, Any], seconds: float) -> dict[str, Any]:
-    """The figures a person asks for first: steps, time, reward start and end, pass@1."""
+    """The figures a person asks for first: steps, time, rewards (first and last step, and each
+    round's mean: one step is one or two questions, so a round says more), validity, pass@1."""
     phases = {k: v for k, v in store.stages().items() if k.startswith("round-") and v.get("status") == "done"}
     code = [p for k, v in phases.items() if k.endswith("/code") for p in v["stats"]["curve"]]
     tests = [p for k, v in phases.items() if k.endswith("/tests") for p in v["stats"]["curve"]]
+    validity = [p["validity"] for p in tests if "validity" in p]
     return {
+        "code_reward_by_round": _round_means(phases, "code", "reward"),
+        "test_reward_by_round": _round_means(phases, "tests", "reward"),
+        "validity_by_round": _round_means(phases, "tests", "validity"),
+        "validity_mean": round(sum(validity) / len(validity), 4) if validity else None,
         "rounds": state.round, "code_steps": state.code_steps, "test_steps": state.test_steps,
         "train_seconds": round(sum(v["stats"]["seconds"] for v in phases.values()), 1),
         "wall_seconds_this_call": round(seconds, 1),
