@@ -293,6 +293,35 @@ def phase_train(args: argparse.Namespace) -> None:
     console.print(f"seconds: {summary['seconds']}", highlight=False)
 
 
+# What a failed answer did, from its sandbox status: the form (does not compile, crashes, runs
+# into a limit) or the logic (runs and returns a wrong value).
+KINDS = {"passed": "passed", "failed": "wrong value", "compile_error": "does not compile",
+         "runtime_error": "crashes", "timeout": "limit", "memory_exceeded": "limit",
+         "output_exceeded": "limit"}
+
+
+def failure_kinds(samples: Path) -> dict[str, int]:
+    """How many HumanEval answers in one samples file passed, returned a wrong value, crashed..."""
+    counts = dict.fromkeys(dict.fromkeys(KINDS.values()), 0)
+    for _, row in iter_json(samples, skip_bad=True):
+        kind = KINDS.get(row.get("status", ""), "other")
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def _failure_table(runs: list[dict], out: Path) -> list[str]:
+    """Rows of what the answers did before and after each run (from its samples, when kept)."""
+    kinds = list(dict.fromkeys(KINDS.values()))
+    lines = ["| run | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
+    before = out / "eval" / "base" / "humaneval" / "samples.jsonl"
+    for name, path in [("before training", before)] + [
+            (r["file"][:-5], out / "eval" / r["file"][:-5] / "humaneval" / "samples.jsonl") for r in runs]:
+        if path.is_file():
+            counts = failure_kinds(path)
+            lines.append(f"| {name} | " + " | ".join(str(counts[k]) for k in kinds) + " |")
+    return lines if len(lines) > 2 else []
+
+
 def phase_report(args: argparse.Namespace) -> None:
     """One table of every train run's figures, and the data-scaling curve (rows -> pass@1) per arm."""
     import matplotlib
@@ -314,6 +343,9 @@ def phase_report(args: argparse.Namespace) -> None:
                      f"| {h['won']} / {h['lost']} | {h['p']:.2f} | [{h['ci'][0] * 100:+.1f}, {h['ci'][1] * 100:+.1f}] "
                      f"| {d.get('before', 0) * d.get('tasks', 0):.0f} -> {d.get('after', 0) * d.get('tasks', 0):.0f}"
                      f" of {d.get('tasks', 0)} |")
+    failures = _failure_table(runs, Path(args.out))
+    if failures:  # what the student still gets wrong: form (compile, crash) or logic (wrong value)
+        lines += ["", "HumanEval answers by what they did (164 each):", "", *failures]
     (folder / "summary.md").write_text("\n".join(lines) + "\n")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     base = runs[0]["humaneval"]["before"]
