@@ -5,6 +5,7 @@
     python bench/gain.py answers --answers 4            # more teacher solutions per training question
     python bench/gain.py train --arm sft --lr 5e-5 --seed 0 [--rows N] [--dev-only] [--answers 4]
     python bench/gain.py train --arm control | --arm sft+dpo
+    python bench/gain.py train --arm soda    # one full SODA cycle (codistill run) on the same questions
     python bench/gain.py train --arm kd [--on-policy 0.5]   # logit distillation (GOLD/ULD)
     python bench/gain.py report --results docs/results/gain   # table + scaling curve of all runs
 
@@ -214,7 +215,6 @@ def _tokens(rows: list[dict]) -> int:
 def phase_train(args: argparse.Namespace) -> None:
     """Train the student on one arm's rows, evaluate before and after, compare (paired)."""
     from codistill.config import DPO, SFT
-    from codistill.evaluate.compare import compare_results
     from codistill.roles import trainable_path
     from codistill.train import sft_rows, train_dpo, train_sft
 
@@ -236,6 +236,8 @@ def phase_train(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     base = _evaluate(cfg, cache, "embedded:student", out / "eval" / "base", dev, not args.dev_only)
     timings["eval_base"] = time.perf_counter() - started
+    if args.arm == "soda":
+        return _train_soda(args, cfg, train, dev, base, out, model_tag, tag, timings)
     started = time.perf_counter()
     sft, dpo = _rows_for(args.arm, train, cfg, cache, out, args.answers)
     timings["rows"] = time.perf_counter() - started
@@ -278,6 +280,37 @@ def phase_train(args: argparse.Namespace) -> None:
                "kd_dev_loss": [result.metrics.get("kd_eval_loss_before"),
                                result.metrics.get("kd_eval_loss_after")],
                "seconds": {k: round(v) for k, v in timings.items()}}
+    _compare_and_save(summary, base, after, out, tag)
+
+
+def _train_soda(args: argparse.Namespace, cfg: RunConfig, train: list[Taught], dev: list[Taught],
+                base: dict, out: Path, model_tag: str, tag: str, timings: dict[str, float]) -> None:
+    """The SODA arm: one full `codistill run` cycle on the same questions, then the same evaluation."""
+    from gain_soda import run_soda, soda_config, write_questions
+
+    folder = out / "train" / model_tag
+    write_questions(train, folder / "questions.jsonl")
+    started = time.perf_counter()
+    soda = run_soda(soda_config("soda", folder, folder / "questions.jsonl", seed=args.seed, lr=args.lr,
+                                epochs=args.epochs, batch=args.batch, accum=args.accum,
+                                freeze=args.freeze, dtype=DTYPE, cache=cfg.cache))
+    timings["cycle"] = time.perf_counter() - started
+    started = time.perf_counter()
+    after = _evaluate(cfg, open_cache(cfg), str(soda["model_dir"]), out / "eval" / model_tag, dev,
+                      not args.dev_only)
+    timings["eval_after"] = time.perf_counter() - started
+    summary = {"tag": tag, "arm": "soda", "questions": len(train), "sft_rows": soda["sft_rows"],
+               "dpo_rows": soda["dpo_rows"], "answers": 1, "freeze": args.freeze, "epochs": args.epochs,
+               "lr": args.lr, "seed": args.seed, "dev_questions": len(dev), "steps": soda["steps"],
+               "sft_loss": soda["sft_loss"], "teach": soda["teach"], "cycle_seconds": soda["seconds"],
+               "seconds": {k: round(v) for k, v in timings.items()}}
+    _compare_and_save(summary, base, after, out, tag)
+
+
+def _compare_and_save(summary: dict, base: dict, after: dict, out: Path, tag: str) -> None:
+    """Paired comparison per benchmark into `summary`; write results/<tag>.json and print it."""
+    from codistill.evaluate.compare import compare_results
+
     for name in after:
         c = compare_results(base[name], after[name])
         summary[name] = {"before": c.pass1_a, "after": c.pass1_b, "p": c.wilcoxon_p,
@@ -293,89 +326,6 @@ def phase_train(args: argparse.Namespace) -> None:
     console.print(f"seconds: {summary['seconds']}", highlight=False)
 
 
-# What a failed answer did, from its sandbox status: the form (does not compile, crashes, runs
-# into a limit) or the logic (runs and returns a wrong value).
-KINDS = {"passed": "passed", "failed": "wrong value", "compile_error": "does not compile",
-         "runtime_error": "crashes", "timeout": "limit", "memory_exceeded": "limit",
-         "output_exceeded": "limit"}
-
-
-def failure_kinds(samples: Path) -> dict[str, int]:
-    """How many HumanEval answers in one samples file passed, returned a wrong value, crashed..."""
-    counts = dict.fromkeys(dict.fromkeys(KINDS.values()), 0)
-    for _, row in iter_json(samples, skip_bad=True):
-        kind = KINDS.get(row.get("status", ""), "other")
-        counts[kind] = counts.get(kind, 0) + 1
-    return counts
-
-
-def _failure_table(runs: list[dict], out: Path) -> list[str]:
-    """Rows of what the answers did before and after each run (from its samples, when kept)."""
-    kinds = list(dict.fromkeys(KINDS.values()))
-    lines = ["| run | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
-    before = out / "eval" / "base" / "humaneval" / "samples.jsonl"
-    for name, path in [("before training", before)] + [
-            (r["file"][:-5], out / "eval" / r["file"][:-5] / "humaneval" / "samples.jsonl") for r in runs]:
-        if path.is_file():
-            counts = failure_kinds(path)
-            lines.append(f"| {name} | " + " | ".join(str(counts[k]) for k in kinds) + " |")
-    return lines if len(lines) > 2 else []
-
-
-def phase_report(args: argparse.Namespace) -> None:
-    """One table of every train run's figures, and the data-scaling curve (rows -> pass@1) per arm."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only; never needs a display
-    import matplotlib.pyplot as plt
-
-    folder = Path(args.results or Path(args.out) / "results")
-    found = (json.loads(p.read_text()) | {"file": p.name} for p in folder.glob("*.json"))
-    # Dev-only runs choose settings and unfinished ones have no result: neither is a point here.
-    runs = sorted((r for r in found if "humaneval" in r), key=lambda r: (r["arm"], r["sft_rows"], r["seed"]))
-    if not runs:
-        raise SystemExit(f"no train results with HumanEval figures in {folder}")
-    lines = ["| run | rows | HumanEval before -> after | won / lost | p | 95% CI (pp) | dev before -> after |",
-             "|---|---|---|---|---|---|---|"]
-    for r in runs:
-        h, d = r["humaneval"], r.get("dev") or {}
-        lines.append(f"| {r['file'][:-5]} | {r['sft_rows']} | {h['before'] * 164:.0f} -> {h['after'] * 164:.0f} "
-                     f"| {h['won']} / {h['lost']} | {h['p']:.2f} | [{h['ci'][0] * 100:+.1f}, {h['ci'][1] * 100:+.1f}] "
-                     f"| {d.get('before', 0) * d.get('tasks', 0):.0f} -> {d.get('after', 0) * d.get('tasks', 0):.0f}"
-                     f" of {d.get('tasks', 0)} |")
-    failures = _failure_table(runs, Path(args.out))
-    if failures:  # what the student still gets wrong: form (compile, crash) or logic (wrong value)
-        lines += ["", "HumanEval answers by what they did (164 each):", "", *failures]
-    (folder / "summary.md").write_text("\n".join(lines) + "\n")
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    base = runs[0]["humaneval"]["before"]
-    def recipe(r: dict) -> str:  # one curve per training recipe; seeds are points on it
-        return (f"{r['arm']}" + (f" freeze{r['freeze']}" if r.get("freeze") else "")
-                + f" lr{r['lr']:g} ep{r['epochs']:g}")
-
-    for name in sorted({recipe(r) for r in runs}):
-        mine = [r for r in runs if recipe(r) == name]
-        xs = sorted({r["sft_rows"] for r in mine})
-        mean = [sum(r["humaneval"]["after"] for r in mine if r["sft_rows"] == x) * 100
-                / sum(r["sft_rows"] == x for r in mine) for x in xs]
-        line, = axes[0].plot([0, *xs], [base * 100, *mean], "-", label=name)
-        axes[0].plot([r["sft_rows"] for r in mine], [r["humaneval"]["after"] * 100 for r in mine], "o",
-                     color=line.get_color())
-        axes[1].plot([r["sft_rows"] for r in mine], [r.get("dev", {}).get("after", 0) * 100 for r in mine],
-                     "o", color=line.get_color(), label=name)
-    axes[0].set(xlabel="training rows (teacher answers)", ylabel="HumanEval pass@1 (%), all 164",
-                title="data scaling (0 = the untrained student)")
-    axes[1].set(xlabel="training rows", ylabel="dev pass@1 (%)",
-                title="held-out dev questions (the set grows with the data)")
-    for ax in axes:
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(folder / "curve.png", dpi=110)
-    console.print("\n".join(lines), highlight=False)
-    console.print(f"wrote {folder / 'summary.md'} and {folder / 'curve.png'}", highlight=False)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run one phase of the gain benchmark."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -386,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-seed", type=int, default=0)
-    parser.add_argument("--arm", default="sft", choices=["sft", "sft+dpo", "control", "kd"])
+    parser.add_argument("--arm", default="sft", choices=["sft", "sft+dpo", "control", "kd", "soda"])
     parser.add_argument("--on-policy", type=float, default=0.0,
                         help="kd: share of steps on the student's own answers (GKD's lambda)")
     parser.add_argument("--ce", type=float, default=KD_CE,
@@ -407,8 +357,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="freeze the embeddings and this many lowest layers (CPU speed)")
     args = parser.parse_args(argv)
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    {"data": phase_data, "answers": phase_answers, "train": phase_train,
-     "report": phase_report}[args.phase](args)
+    if args.phase == "report":
+        from gain_report import phase_report  # bench/ is the script's folder, first on sys.path
+
+        phase_report(args)
+        return 0
+    {"data": phase_data, "answers": phase_answers, "train": phase_train}[args.phase](args)
     return 0
 
 

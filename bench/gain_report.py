@@ -1,0 +1,96 @@
+"""The gain benchmark's report: every train run in one table, what the answers did, the scaling curve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from codistill.jsonl import iter_json
+
+console = Console(stderr=True)
+
+
+# What a failed answer did, from its sandbox status: the form (does not compile, crashes, runs
+# into a limit) or the logic (runs and returns a wrong value).
+KINDS = {"passed": "passed", "failed": "wrong value", "compile_error": "does not compile",
+         "runtime_error": "crashes", "timeout": "limit", "memory_exceeded": "limit",
+         "output_exceeded": "limit"}
+
+
+def failure_kinds(samples: Path) -> dict[str, int]:
+    """How many HumanEval answers in one samples file passed, returned a wrong value, crashed..."""
+    counts = dict.fromkeys(dict.fromkeys(KINDS.values()), 0)
+    for _, row in iter_json(samples, skip_bad=True):
+        kind = KINDS.get(row.get("status", ""), "other")
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def _failure_table(runs: list[dict], out: Path) -> list[str]:
+    """Rows of what the answers did before and after each run (from its samples, when kept)."""
+    kinds = list(dict.fromkeys(KINDS.values()))
+    lines = ["| run | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
+    before = out / "eval" / "base" / "humaneval" / "samples.jsonl"
+    for name, path in [("before training", before)] + [
+            (r["file"][:-5], out / "eval" / r["file"][:-5] / "humaneval" / "samples.jsonl") for r in runs]:
+        if path.is_file():
+            counts = failure_kinds(path)
+            lines.append(f"| {name} | " + " | ".join(str(counts[k]) for k in kinds) + " |")
+    return lines if len(lines) > 2 else []
+
+
+def phase_report(args: argparse.Namespace) -> None:
+    """One table of every train run's figures, and the data-scaling curve (rows -> pass@1) per arm."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never needs a display
+    import matplotlib.pyplot as plt
+
+    folder = Path(args.results or Path(args.out) / "results")
+    found = (json.loads(p.read_text()) | {"file": p.name} for p in folder.glob("*.json"))
+    # Dev-only runs choose settings and unfinished ones have no result: neither is a point here.
+    runs = sorted((r for r in found if "humaneval" in r), key=lambda r: (r["arm"], r["sft_rows"], r["seed"]))
+    if not runs:
+        raise SystemExit(f"no train results with HumanEval figures in {folder}")
+    lines = ["| run | rows | HumanEval before -> after | won / lost | p | 95% CI (pp) | dev before -> after |",
+             "|---|---|---|---|---|---|---|"]
+    for r in runs:
+        h, d = r["humaneval"], r.get("dev") or {}
+        lines.append(f"| {r['file'][:-5]} | {r['sft_rows']} | {h['before'] * 164:.0f} -> {h['after'] * 164:.0f} "
+                     f"| {h['won']} / {h['lost']} | {h['p']:.2f} | [{h['ci'][0] * 100:+.1f}, {h['ci'][1] * 100:+.1f}] "
+                     f"| {d.get('before', 0) * d.get('tasks', 0):.0f} -> {d.get('after', 0) * d.get('tasks', 0):.0f}"
+                     f" of {d.get('tasks', 0)} |")
+    failures = _failure_table(runs, Path(args.out))
+    if failures:  # what the student still gets wrong: form (compile, crash) or logic (wrong value)
+        lines += ["", "HumanEval answers by what they did (164 each):", "", *failures]
+    (folder / "summary.md").write_text("\n".join(lines) + "\n")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    base = runs[0]["humaneval"]["before"]
+    def recipe(r: dict) -> str:  # one curve per training recipe; seeds are points on it
+        return (f"{r['arm']}" + (f" freeze{r['freeze']}" if r.get("freeze") else "")
+                + f" lr{r['lr']:g} ep{r['epochs']:g}")
+
+    for name in sorted({recipe(r) for r in runs}):
+        mine = [r for r in runs if recipe(r) == name]
+        xs = sorted({r["sft_rows"] for r in mine})
+        mean = [sum(r["humaneval"]["after"] for r in mine if r["sft_rows"] == x) * 100
+                / sum(r["sft_rows"] == x for r in mine) for x in xs]
+        line, = axes[0].plot([0, *xs], [base * 100, *mean], "-", label=name)
+        axes[0].plot([r["sft_rows"] for r in mine], [r["humaneval"]["after"] * 100 for r in mine], "o",
+                     color=line.get_color())
+        axes[1].plot([r["sft_rows"] for r in mine], [r.get("dev", {}).get("after", 0) * 100 for r in mine],
+                     "o", color=line.get_color(), label=name)
+    axes[0].set(xlabel="training rows (teacher answers)", ylabel="HumanEval pass@1 (%), all 164",
+                title="data scaling (0 = the untrained student)")
+    axes[1].set(xlabel="training rows", ylabel="dev pass@1 (%)",
+                title="held-out dev questions (the set grows with the data)")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(folder / "curve.png", dpi=110)
+    console.print("\n".join(lines), highlight=False)
+    console.print(f"wrote {folder / 'summary.md'} and {folder / 'curve.png'}", highlight=False)
