@@ -158,7 +158,7 @@ def _evaluate(cfg: RunConfig, cache, spec: str, out_dir: Path, dev: list,
 
 
 def _rows_for(arm: str, train: list[Taught], cfg: RunConfig, cache, out: Path, answers: int = 1,
-              ) -> tuple[list[dict], list[dict]]:
+              docstrings: bool = True) -> tuple[list[dict], list[dict]]:
     """(SFT rows, DPO rows) of one arm; every arm trains on the same questions.
 
     sft: the teacher's verified answers. sft+dpo: those, then DPO on (teacher's answer, an AST
@@ -187,10 +187,11 @@ def _rows_for(arm: str, train: list[Taught], cfg: RunConfig, cache, out: Path, a
         console.print(f"  control: the student passes {len(own)}/{len(train)} of the questions "
                       f"itself (pass@1 {result.pass_at_k.get('pass@1', 0):.3f})", highlight=False)
         return sft_rows(own), []
-    sft = sft_rows((t.problem, t.correct().code) for t in train)
+    sft = sft_rows(((t.problem, t.correct().code) for t in train), docstrings=docstrings)
     if answers > 1:
         extra = _extra_answers(out, answers, train)
-        sft += sft_rows((t.problem, code) for t in train for code in extra.get(t.problem.id, []))
+        sft += sft_rows(((t.problem, code) for t in train for code in extra.get(t.problem.id, [])),
+                        docstrings=docstrings)
     if arm in ("sft", "kd"):  # kd distils the teacher's logits over the same answers
         return sft, []
     from codistill.config import Teach
@@ -203,7 +204,7 @@ def _rows_for(arm: str, train: list[Taught], cfg: RunConfig, cache, out: Path, a
     by_id = {t.problem.id: t for t in train}
     pairs = [(by_id[f.problem_id].problem, by_id[f.problem_id].correct().code, f.code)
              for f in faulty if f.kept]
-    return sft, dpo_rows(pairs)
+    return sft, dpo_rows(pairs, docstrings=docstrings)
 
 
 def _tokens(rows: list[dict]) -> int:
@@ -226,8 +227,11 @@ def phase_train(args: argparse.Namespace) -> None:
     # The model folder is shared by a dev-only run and the HumanEval run of the same settings.
     model_tag = (f"{args.arm}-rows{len(train)}" + (f"-ans{args.answers}" if args.answers > 1 else "")
                  + (f"-onpolicy{args.on_policy:g}" if args.arm == "kd" and args.on_policy else "")
+                 + (f"-gen{args.max_completion}" if args.arm == "kd" and args.on_policy
+                    and args.max_completion != 512 else "")
                  + (f"-ce{args.ce:g}" if args.arm == "kd" else "")
                  + (f"-freeze{args.freeze}" if args.freeze else "")
+                 + ("-nodoc" if args.no_docstrings else "")
                  + f"-lr{args.lr:g}-ep{args.epochs:g}-seed{args.seed}")
     tag = model_tag + ("-dev" if args.dev_only else "")
     console.print(f"[bold]{tag}[/]: {len(train)} training questions, {len(dev)} dev questions",
@@ -239,11 +243,12 @@ def phase_train(args: argparse.Namespace) -> None:
     if args.arm == "soda":
         return _train_soda(args, cfg, train, dev, base, out, model_tag, tag, timings)
     started = time.perf_counter()
-    sft, dpo = _rows_for(args.arm, train, cfg, cache, out, args.answers)
+    sft, dpo = _rows_for(args.arm, train, cfg, cache, out, args.answers, not args.no_docstrings)
     timings["rows"] = time.perf_counter() - started
     epochs = args.epochs
     if args.arm == "control" and sft:  # the same number of training tokens as the teacher's rows
-        teacher_tokens = _tokens(_rows_for("sft", train, cfg, cache, out, args.answers)[0])
+        teacher_tokens = _tokens(_rows_for("sft", train, cfg, cache, out, args.answers,
+                                           not args.no_docstrings)[0])
         epochs = args.epochs * teacher_tokens / max(_tokens(sft), 1)
     started = time.perf_counter()
     if args.arm == "kd":
@@ -254,9 +259,10 @@ def phase_train(args: argparse.Namespace) -> None:
         result = train_kd(trainable_path("embedded:student"), trainable_path("embedded:teacher"), sft,
                           out / "train" / model_tag / "kd",
                           KD(lr=args.lr, epochs=epochs, batch_size=args.batch, grad_accum=args.accum,
-                             max_length=768, max_completion_length=512, on_policy=args.on_policy,
+                             max_length=768, max_completion_length=args.max_completion,
+                             on_policy=args.on_policy,
                              freeze_layers=args.freeze, crossentropy_weight=args.ce),
-                          eval_rows=dev_rows, seed=args.seed, device="cpu", progress=False)
+                          eval_rows=dev_rows, seed=args.seed, device="cpu", progress=True)
     else:
         settings = SFT(lr=args.lr, epochs=epochs, batch_size=args.batch, grad_accum=args.accum,
                        max_length=768, freeze_layers=args.freeze)
@@ -274,9 +280,10 @@ def phase_train(args: argparse.Namespace) -> None:
     after = _evaluate(cfg, cache, str(model_dir), out / "eval" / model_tag, dev, not args.dev_only)
     timings["eval_after"] = time.perf_counter() - started
     summary = {"tag": tag, "arm": args.arm, "questions": len(train), "sft_rows": len(sft), "answers": args.answers, "freeze": args.freeze,
-               "dpo_rows": len(dpo), "epochs": epochs, "lr": args.lr, "seed": args.seed,
+               "dpo_rows": len(dpo), "docstrings": not args.no_docstrings, "epochs": epochs, "lr": args.lr, "seed": args.seed,
                "dev_questions": len(dev), "steps": steps, "sft_loss": result.train_loss,
                "sft_tokens_per_s": round(tokens_per_s, 1), "on_policy": args.on_policy,
+               **({"max_completion": args.max_completion} if args.arm == "kd" and args.on_policy else {}),
                "kd_dev_loss": [result.metrics.get("kd_eval_loss_before"),
                                result.metrics.get("kd_eval_loss_after")],
                "seconds": {k: round(v) for k, v in timings.items()}}
@@ -339,6 +346,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arm", default="sft", choices=["sft", "sft+dpo", "control", "kd", "soda"])
     parser.add_argument("--on-policy", type=float, default=0.0,
                         help="kd: share of steps on the student's own answers (GKD's lambda)")
+    parser.add_argument("--max-completion", type=int, default=512,
+                        help="kd on-policy: longest answer the student writes (its sampling is most "
+                             "of an on-policy step's time on a CPU)")
     parser.add_argument("--ce", type=float, default=KD_CE,
                         help="kd: weight of the cross-entropy on the teacher's answer next to the "
                              "distillation loss (train.kd.crossentropy_weight)")
@@ -353,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--answers", type=int, default=1,
                         help="answers: teacher samples per question; train: also use the distinct "
                              "passing ones of that phase (1 = the greedy verified answer only)")
+    parser.add_argument("--no-docstrings", action="store_true",
+                        help="train on answers without the docstrings that repeat the question")
     parser.add_argument("--freeze", type=int, default=0,
                         help="freeze the embeddings and this many lowest layers (CPU speed)")
     args = parser.parse_args(argv)

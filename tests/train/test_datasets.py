@@ -31,6 +31,36 @@ def test_dpo_rows_put_the_correct_code_first_and_fence_by_language() -> None:
     assert rows[0]["prompt"][0]["content"] == solve_prompt(J)
 
 
+ASKED = Problem(id="q2", question="Complete the function.", entry_point="count_vowels",
+                prompt='def count_vowels(text):\n    """Count the vowels in text.\n\n    >>> count_vowels("ab")\n'
+                       '    1\n    """\n')
+ANSWER = ('def count_vowels(text):\n    """Count the vowels in text.\n\n      >>> count_vowels("ab")\n'
+          '    1\n    """\n    def is_vowel(c):\n        """True for a, e, i, o, u."""\n'
+          '        return c in "aeiou"\n    return sum(map(is_vowel, text))\n')
+
+
+def test_answers_can_drop_the_docstring_that_repeats_the_question() -> None:
+    # The restated docstring goes (whitespace aside); the helper's own docstring says something
+    # the question does not, so it stays; the default keeps the answer as written.
+    rows = sft_rows([(ASKED, ANSWER)], docstrings=False)
+    assert rows[0]["completion"][0]["content"] == (
+        '```python\ndef count_vowels(text):\n    def is_vowel(c):\n        """True for a, e, i, o, u."""\n'
+        '        return c in "aeiou"\n    return sum(map(is_vowel, text))\n```')
+    assert sft_rows([(ASKED, ANSWER)])[0]["completion"][0]["content"] == answer_text(ANSWER, "python")
+    pair = dpo_rows([(ASKED, ANSWER, ANSWER.replace("sum(map(is_vowel, text))", "len(text)"))], docstrings=False)[0]
+    assert '"""Count' not in pair["chosen"][0]["content"] + pair["rejected"][0]["content"]
+
+
+@pytest.mark.parametrize("code", [
+    'def f(x):\n    """Count the vowels in text."""\n',  # only a docstring: the body would be empty
+    "def f(x:\n    return x\n",  # does not parse
+])
+def test_docstrings_stay_where_dropping_them_would_break_the_code(code: str) -> None:
+    assert sft_rows([(ASKED, code)], docstrings=False)[0]["completion"][0]["content"] == answer_text(code, "python")
+    js = sft_rows([(J, "/** Write add(a, b). */\nconst add = (a, b) => a + b;")], docstrings=False)
+    assert "Write add" in js[0]["completion"][0]["content"]
+
+
 def test_repeated_problems_get_distinct_ids() -> None:
     rows = sft_rows([(P, "a = 1"), (P, "a = 2"), (J, "x"), (P, "a = 3")])
     assert [r["id"] for r in rows] == ["q1", "q1#2", "j1", "q1#3"]
