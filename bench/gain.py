@@ -300,7 +300,8 @@ def _train_soda(args: argparse.Namespace, cfg: RunConfig, train: list[Taught], d
     started = time.perf_counter()
     soda = run_soda(soda_config("soda", folder, folder / "questions.jsonl", seed=args.seed, lr=args.lr,
                                 epochs=args.epochs, batch=args.batch, accum=args.accum,
-                                freeze=args.freeze, dtype=DTYPE, cache=cfg.cache))
+                                freeze=args.freeze, dtype=DTYPE, cache=cfg.cache,
+                                docstrings=not args.no_docstrings))
     timings["cycle"] = time.perf_counter() - started
     started = time.perf_counter()
     after = _evaluate(cfg, open_cache(cfg), str(soda["model_dir"]), out / "eval" / model_tag, dev,

@@ -17,7 +17,8 @@ from codistill.records import Taught
 
 
 def soda_config(name: str, folder: Path, questions: Path, *, seed: int, lr: float, epochs: float,
-                batch: int, accum: int, freeze: int, dtype: str, cache: Path | None) -> RunConfig:
+                batch: int, accum: int, freeze: int, dtype: str, cache: Path | None,
+                docstrings: bool = True) -> RunConfig:
     """One SODA cycle over `questions`, with the gain benchmark's training settings."""
     return RunConfig.model_validate({
         "name": name, "output_dir": str(folder), "seed": seed, "cycles": 1,
@@ -25,7 +26,8 @@ def soda_config(name: str, folder: Path, questions: Path, *, seed: int, lr: floa
         "models": {"dtype": dtype, "batch_size": 16},
         "data": {"seeds": [str(questions)], "languages": ["python"]},
         "teach": {"reference_fallback": False},
-        "train": {"sft": {"lr": lr, "epochs": epochs, "batch_size": batch, "grad_accum": accum,
+        "train": {"restated_docstrings": docstrings,
+                  "sft": {"lr": lr, "epochs": epochs, "batch_size": batch, "grad_accum": accum,
                           "max_length": 768, "freeze_layers": freeze},
                   # DPO as the sft+dpo arm trains it (SODA's beta).
                   "dpo": {"lr": 5e-6, "beta": 0.1, "epochs": 1, "batch_size": 2, "grad_accum": 2,

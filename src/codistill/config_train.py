@@ -101,3 +101,6 @@ class Train(Section):
     kd: KD = Field(default_factory=KD)
     lora: Lora = Field(default_factory=Lora)
     seed: int | None = Field(None, description="default: the run's seed")
+    restated_docstrings: bool = Field(
+        True, description="keep, in the answers trained on, docstrings that repeat the question "
+        "(teacher answers copy the prompt's: most of their tokens); false trains on the code that answers")

@@ -36,3 +36,15 @@ def test_akd_pairs_teacher_against_student() -> None:
     sft, dpo = build_rows([_taught("a", "sft", 0, rejected="def f():\n    return 0\n")])
     assert len(sft) == 1 and len(dpo) == 1
     assert "return 0" in dpo[0]["rejected"][0]["content"]
+
+
+def test_rows_can_leave_out_the_docstring_that_repeats_the_question() -> None:
+    t = _taught("a", "dpo", 1)
+    t.problem.question = 'def f():\n    """Return one."""\n'
+    t.solutions = [s.model_copy(update={"code": s.code.replace("():\n", '():\n    """Return one."""\n', 1)})
+                   for s in t.solutions]
+    kept = build_rows([t])[1][0]
+    dropped = build_rows([t], docstrings=False)[1][0]
+    assert '"""Return one."""' in kept["chosen"][0]["content"] + kept["rejected"][0]["content"]
+    assert dropped["chosen"][0]["content"] == "```python\ndef f():\n    return 1\n```"
+    assert dropped["rejected"][0]["content"] == "```python\ndef f():\n    return 2\n```"

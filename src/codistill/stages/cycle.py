@@ -183,7 +183,8 @@ class CycleRunner:
             return stage, Path(stage.entry["stats"]["model_dir"])
         started = self._clock()
         self.release_models()  # training needs the memory; they load again when next asked
-        sft, dpo = build_rows(taught, no_fault_learning=self.config.ablation.no_fault_learning)
+        sft, dpo = build_rows(taught, no_fault_learning=self.config.ablation.no_fault_learning,
+                              docstrings=self.config.train.restated_docstrings)
         exports = export_datasets(sft, dpo, stage.dir / "data")
         t = self.config.train
         seed = t.seed if t.seed is not None else self.config.seed

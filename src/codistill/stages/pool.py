@@ -55,7 +55,7 @@ def _looks_like_problems(source: str) -> bool:
     return False
 
 
-def build_rows(taught: list[Taught], *, no_fault_learning: bool = False,
+def build_rows(taught: list[Taught], *, no_fault_learning: bool = False, docstrings: bool = True,
                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """SFT rows from correct solutions, DPO rows from (correct, faulty) pairs.
 
@@ -63,7 +63,8 @@ def build_rows(taught: list[Taught], *, no_fault_learning: bool = False,
     (correct, faulty) pairs. A DPO-share question with no verified faulty solution, and every
     question under the no-fault-learning ablation, goes to SFT instead, so no verified solution is
     wasted. An adversarial (AKD) question also pairs the teacher's solution against the student's
-    own wrong answer (`meta["rejected"]`).
+    own wrong answer (`meta["rejected"]`). `docstrings=False` leaves out of every answer the
+    docstrings that repeat the question (`train.restated_docstrings`).
     """
     from codistill.train import dpo_rows, sft_rows
 
@@ -81,4 +82,4 @@ def build_rows(taught: list[Taught], *, no_fault_learning: bool = False,
             triples += [(t.problem, correct.code, f.code) for f in faulty]
         if rejected and not no_fault_learning:
             triples.append((t.problem, correct.code, rejected))
-    return sft_rows(pairs), dpo_rows(triples)
+    return sft_rows(pairs, docstrings=docstrings), dpo_rows(triples, docstrings=docstrings)
