@@ -28,6 +28,11 @@ class Models(Section):
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
         "auto", description="weights dtype for local models; keep fixed across compared runs"
     )
+    student_dtype: Literal["auto", "bfloat16", "float16", "float32"] | None = Field(
+        None, description="dtype of the student and of every model trained from it when they "
+        "answer (examination, evaluation); default: dtype. float32 on a CPU: a few training steps "
+        "move weights by less than bf16 resolves, so a bf16 evaluation measures rounding, not training"
+    )
     device: str = Field("auto", description="'auto', 'cpu', 'cuda', 'cuda:1', ...")
     batch_size: int = Field(8, ge=1, description="local generation batch size")
     concurrency: int = Field(8, ge=1, description="parallel requests to an HTTP endpoint")

@@ -51,15 +51,20 @@ def spec_identity(spec: str, dtype: str = "auto", device: str = "auto") -> str:
     return f"hf:{parsed.target}@{parsed.revision or 'main'}/{dt}"
 
 
-def role_generator(spec: str, config: RunConfig, cache: RequestCache) -> CachedGenerator:
-    """A cached, lazily loaded generator for `spec` with the run's device settings."""
+def role_generator(spec: str, config: RunConfig, cache: RequestCache, *,
+                   student: bool = False) -> CachedGenerator:
+    """A cached, lazily loaded generator for `spec` with the run's device settings.
+
+    `student`: the student or a model trained from it, loaded in `models.student_dtype`.
+    """
     m = config.models
+    dtype = (m.student_dtype or m.dtype) if student else m.dtype
 
     def factory() -> Generator:
-        return load_generator(spec, dtype=m.dtype, device=m.device, batch_size=m.batch_size,
+        return load_generator(spec, dtype=dtype, device=m.device, batch_size=m.batch_size,
                               concurrency=m.concurrency)
 
-    return CachedGenerator(factory, cache, identity=spec_identity(spec, m.dtype, m.device),
+    return CachedGenerator(factory, cache, identity=spec_identity(spec, dtype, m.device),
                            chunk_size=max(m.batch_size * 2, 16))
 
 

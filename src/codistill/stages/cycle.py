@@ -62,6 +62,9 @@ class CycleRunner:
         self.scorer: Generator | None = None  # SODA's trained scoring model, once it exists
         self.timings: dict[str, float] = {}
         self._told_decontamination = False
+        # Stages where the student answers depend on its dtype; named only when set, so runs
+        # made before the setting existed keep their fingerprints.
+        self._student_dtype = ("models.student_dtype",) if config.models.student_dtype else ()
         self._scorer_tried = False
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -99,11 +102,12 @@ class CycleRunner:
         """pass@k of the current student on the configured benchmarks."""
         from codistill.evaluate import evaluate_pass_at_k
 
-        stage = self._stage("eval", cycle, "eval", "sandbox", "models.dtype", upstream=upstream)
+        stage = self._stage("eval", cycle, "eval", "sandbox", "models.dtype", *self._student_dtype,
+                            upstream=upstream)
         if stage.done:
             return stage
         started = self._clock()
-        student = role_generator(student_spec, self.config, self.cache)
+        student = role_generator(student_spec, self.config, self.cache, student=True)
         ev = self.config.eval
         # One record per benchmark, written once: those an interrupted attempt finished are kept.
         results = {row["id"]: row["pass_at_k"] for row in stage.rows()}
@@ -250,11 +254,11 @@ class CycleRunner:
         from codistill.stages.examine import check_unparsed, examine_stage, examine_stats, judging
 
         stage = self._stage("examine", cycle, "examine", "ablation", "models.judge",
-                            "sandbox", upstream=upstream)
+                            "sandbox", *self._student_dtype, upstream=upstream)
         if not stage.done:
             started = self._clock()
             done = stage.done_keys("problem_id")
-            student = role_generator(student_spec, self.config, self.cache)
+            student = role_generator(student_spec, self.config, self.cache, student=True)
             todo = len([p for p in pool if p.id not in done])
             grader = self.scorer or self.judge
             with self._bar(f"cycle {cycle} examine", todo) as advance, stage.appender() as out:
@@ -303,13 +307,13 @@ class CycleRunner:
             started = self._clock()
             self._finish(stage, started, annotations=len(rows), **fit_scorer(
                 trainable_path(ex.scorer_base), train, held_out, stage.dir, cfg.train.sft, ex,
-                lambda spec: role_generator(spec, cfg, self.cache), seed=cfg.seed,
+                lambda spec: role_generator(spec, cfg, self.cache, student=True), seed=cfg.seed,
                 device=cfg.models.device))
         stats = stage.entry["stats"]
         check = Validation(**stats["validation"])
         if stats["used"]:
             self._say(stage, f"the scoring model grades from the next cycle: {check.line()}")
-            self.scorer = role_generator(stats["model_dir"], cfg, self.cache)
+            self.scorer = role_generator(stats["model_dir"], cfg, self.cache, student=True)
         else:
             self.console.print(
                 f"[yellow]{stage.key}: the scoring model is not used, the judge keeps grading: "
@@ -323,7 +327,7 @@ class CycleRunner:
 
         cfg = self.config
         stage = self._stage("curriculum", cycle, "curriculum", "ablation", "models.teacher",
-                            "seed", upstream=upstream)
+                            "seed", *self._student_dtype, upstream=upstream)
         by_id = {p.id: p for p in pool}
         if not stage.done:
             started = self._clock()
@@ -333,7 +337,7 @@ class CycleRunner:
                           decontaminator=self.benchmarks())
             with stage.appender() as out:
                 if cfg.curriculum.strategy == "akd":
-                    student = role_generator(student_spec, cfg, self.cache)
+                    student = role_generator(student_spec, cfg, self.cache, student=True)
                     result = adversary.adversary_stage(by_id, answers, self.teacher, student,
                                                        out=out, **common)
                     student.close()
