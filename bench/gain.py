@@ -42,9 +42,9 @@ KD_CE = KD.model_fields["crossentropy_weight"].default  # kd arm: the config's d
 WRITER = writer_sampling(_W.temperature, _W.top_p, _W.max_new_tokens, seed=0)
 
 
-def _config(args: argparse.Namespace, batch_size: int = 16) -> RunConfig:
+def _config(args: argparse.Namespace, batch_size: int = 16, dtype: str = DTYPE) -> RunConfig:
     return RunConfig.model_validate({"name": "gain", "seed": args.seed,
-                                     "models": {"dtype": DTYPE, "batch_size": batch_size}})
+                                     "models": {"dtype": dtype, "batch_size": batch_size}})
 
 
 def _rows(path: Path) -> list[dict]:
@@ -220,7 +220,10 @@ def phase_train(args: argparse.Namespace) -> None:
     from codistill.train import sft_rows, train_dpo, train_sft
 
     out = Path(args.out)
-    cfg = _config(args)
+    # The student's answers in its own dtype; the trained model does not depend on it, only
+    # where its evaluations go (bf16 rounds away updates smaller than its resolution).
+    cfg = _config(args, dtype=args.student_dtype)
+    suffix = "" if args.student_dtype == DTYPE else f"-{args.student_dtype}"
     cache = open_cache(cfg)
     train, dev = _verified(out)
     train = train[: args.rows] if args.rows else train
@@ -233,12 +236,12 @@ def phase_train(args: argparse.Namespace) -> None:
                  + (f"-freeze{args.freeze}" if args.freeze else "")
                  + ("-nodoc" if args.no_docstrings else "")
                  + f"-lr{args.lr:g}-ep{args.epochs:g}-seed{args.seed}")
-    tag = model_tag + ("-dev" if args.dev_only else "")
+    tag = model_tag + suffix + ("-dev" if args.dev_only else "")
     console.print(f"[bold]{tag}[/]: {len(train)} training questions, {len(dev)} dev questions",
                   highlight=False)
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    base = _evaluate(cfg, cache, "embedded:student", out / "eval" / "base", dev, not args.dev_only)
+    base = _evaluate(cfg, cache, "embedded:student", out / "eval" / f"base{suffix}", dev, not args.dev_only)
     timings["eval_base"] = time.perf_counter() - started
     if args.arm == "soda":
         return _train_soda(args, cfg, train, dev, base, out, model_tag, tag, timings)
@@ -277,10 +280,12 @@ def phase_train(args: argparse.Namespace) -> None:
         model_dir, steps["dpo"] = d.model_dir, d.steps
     timings["train"] = time.perf_counter() - started
     started = time.perf_counter()
-    after = _evaluate(cfg, cache, str(model_dir), out / "eval" / model_tag, dev, not args.dev_only)
+    after = _evaluate(cfg, cache, str(model_dir), out / "eval" / (model_tag + suffix), dev,
+                      not args.dev_only)
     timings["eval_after"] = time.perf_counter() - started
     summary = {"tag": tag, "arm": args.arm, "questions": len(train), "sft_rows": len(sft), "answers": args.answers, "freeze": args.freeze,
-               "dpo_rows": len(dpo), "docstrings": not args.no_docstrings, "epochs": epochs, "lr": args.lr, "seed": args.seed,
+               "dpo_rows": len(dpo), "docstrings": not args.no_docstrings, "epochs": epochs,
+               "student_dtype": args.student_dtype, "lr": args.lr, "seed": args.seed,
                "dev_questions": len(dev), "steps": steps, "sft_loss": result.train_loss,
                "sft_tokens_per_s": round(tokens_per_s, 1), "on_policy": args.on_policy,
                **({"max_completion": args.max_completion} if args.arm == "kd" and args.on_policy else {}),
@@ -304,10 +309,11 @@ def _train_soda(args: argparse.Namespace, cfg: RunConfig, train: list[Taught], d
                                 docstrings=not args.no_docstrings))
     timings["cycle"] = time.perf_counter() - started
     started = time.perf_counter()
-    after = _evaluate(cfg, open_cache(cfg), str(soda["model_dir"]), out / "eval" / model_tag, dev,
-                      not args.dev_only)
+    after = _evaluate(cfg, open_cache(cfg), str(soda["model_dir"]), out / "eval" / tag.removesuffix("-dev"),
+                      dev, not args.dev_only)
     timings["eval_after"] = time.perf_counter() - started
     summary = {"tag": tag, "arm": "soda", "questions": len(train), "sft_rows": soda["sft_rows"],
+               "student_dtype": args.student_dtype,
                "dpo_rows": soda["dpo_rows"], "answers": 1, "freeze": args.freeze, "epochs": args.epochs,
                "lr": args.lr, "seed": args.seed, "dev_questions": len(dev), "steps": soda["steps"],
                "sft_loss": soda["sft_loss"], "teach": soda["teach"], "cycle_seconds": soda["seconds"],
@@ -364,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--answers", type=int, default=1,
                         help="answers: teacher samples per question; train: also use the distinct "
                              "passing ones of that phase (1 = the greedy verified answer only)")
+    parser.add_argument("--student-dtype", default=DTYPE, choices=["bfloat16", "float32"],
+                        help="train: dtype the student answers in, before and after (results and "
+                             "evaluations get a -float32 suffix; the trained model is shared)")
     parser.add_argument("--no-docstrings", action="store_true",
                         help="train on answers without the docstrings that repeat the question")
     parser.add_argument("--freeze", type=int, default=0,
