@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 from rich.console import Console
@@ -69,9 +70,9 @@ def phase_report(args: argparse.Namespace) -> None:
     (folder / "summary.md").write_text("\n".join(lines) + "\n")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     base = runs[0]["humaneval"]["before"]
-    def recipe(r: dict) -> str:  # one curve per training recipe; seeds are points on it
-        return (f"{r['arm']}" + (f" freeze{r['freeze']}" if r.get("freeze") else "")
-                + f" lr{r['lr']:g} ep{r['epochs']:g}")
+    def recipe(r: dict) -> str:  # one curve per training recipe; rows and seeds are points on it
+        # The run's tag names every setting (KD's cross-entropy and on-policy share, docstrings).
+        return re.sub(r"-rows\d+|-ans\d+|-seed\d+(\..*)?$", "", r["file"][:-5])
 
     for name in sorted({recipe(r) for r in runs}):
         mine = [r for r in runs if recipe(r) == name]
@@ -89,7 +90,7 @@ def phase_report(args: argparse.Namespace) -> None:
                 title="held-out dev questions (the set grows with the data)")
     for ax in axes:
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(folder / "curve.png", dpi=110)
     console.print("\n".join(lines), highlight=False)
