@@ -76,14 +76,17 @@ def drop_restated_docstrings(code: str, problem: Problem) -> str:
     return "".join(line for number, line in enumerate(lines, start=1) if number not in drop)
 
 
+def _answer(code: str, problem: Problem, docstrings: bool) -> list[dict[str, str]]:
+    return _assistant(code if docstrings else drop_restated_docstrings(code, problem), problem.language)
+
+
 def sft_rows(pairs: Iterable[tuple[Problem, str]], *, docstrings: bool = True) -> list[dict[str, Any]]:
     """Prompt/completion rows from (problem, correct code) pairs.
 
     `docstrings=False` drops docstrings that repeat the question from the answers.
     """
     ids = _Ids()
-    return [{"id": ids(p.id), "prompt": _user(p),
-             "completion": _assistant(code if docstrings else drop_restated_docstrings(code, p), p.language)}
+    return [{"id": ids(p.id), "prompt": _user(p), "completion": _answer(code, p, docstrings)}
             for p, code in pairs]
 
 
@@ -92,12 +95,9 @@ def dpo_rows(triples: Iterable[tuple[Problem, str, str]], *, docstrings: bool = 
 
     `docstrings=False` drops docstrings that repeat the question from both answers.
     """
-    def answer(code: str, p: Problem) -> list[dict[str, str]]:
-        return _assistant(code if docstrings else drop_restated_docstrings(code, p), p.language)
-
     ids = _Ids()
-    return [{"id": ids(p.id), "prompt": _user(p), "chosen": answer(good, p), "rejected": answer(bad, p)}
-            for p, good, bad in triples]
+    return [{"id": ids(p.id), "prompt": _user(p), "chosen": _answer(good, p, docstrings),
+             "rejected": _answer(bad, p, docstrings)} for p, good, bad in triples]
 
 
 def grpo_rows(problems: Iterable[Problem], **columns: Iterable[Any]) -> list[dict[str, Any]]:
