@@ -30,12 +30,55 @@ def failure_kinds(samples: Path) -> dict[str, int]:
     return counts
 
 
+def _base(dtype: str) -> str:
+    """The untrained student's evaluation folder for the dtype it answered in."""
+    return "base" if dtype == "bfloat16" else f"base-{dtype}"
+
+
+def recipe(r: dict) -> str:
+    """One training recipe: the run's tag without its rows, answers and seed (points on one curve)."""
+    # The tag names every setting (KD's cross-entropy and on-policy share, docstrings, dtype).
+    return re.sub(r"-rows\d+|-ans\d+|-seed\d+(\.session\d+)?", "", r["file"][:-5])
+
+
+def _seed_means(runs: list[dict], out: Path) -> list[str]:
+    """Rows for each recipe and data size trained with several seeds: the mean over seeds, paired.
+
+    Each task's pass rate is its mean over the seeds, compared with the untrained student, so
+    the p-value and CI are those of the mean, not of one lucky seed.
+    """
+    from codistill.evaluate.compare import compare_results
+    from codistill.evaluate.results import EvalResult, pool_results
+
+    groups: dict[tuple[str, int], list[dict]] = {}
+    for r in runs:
+        groups.setdefault((recipe(r), r["sft_rows"]), []).append(r)
+    lines = ["| recipe | rows | seeds | HumanEval before -> after (mean; each) | won / lost | p | 95% CI (pp) "
+             "| dev before -> after (mean) |", "|---|---|---|---|---|---|---|---|"]
+    for (name, rows), mine in sorted(groups.items()):
+        folders = [out / "eval" / r["file"][:-5] / "humaneval" for r in mine]
+        if len(mine) < 2 or not all((f / "results.json").is_file() for f in folders):
+            continue
+        base = EvalResult.load(out / "eval" / _base(mine[0].get("student_dtype", "bfloat16")) / "humaneval")
+        c = compare_results(base, pool_results([EvalResult.load(f) for f in folders], f"{name} mean"))
+        each = ", ".join(f"{r['humaneval']['after'] * 164:.0f}" for r in mine)
+        dev = [r.get("dev") or {} for r in mine]
+        dev_after = sum(d.get("after", 0) * d.get("tasks", 0) for d in dev) / len(dev)
+        lines.append(f"| {name} | {rows} | {len(mine)} | {c.pass1_a * 164:.0f} -> {c.pass1_b * 164:.1f}"
+                     f" ({each}) | {c.wins} / {c.losses} | {c.wilcoxon_p or 1:.3f} "
+                     f"| [{c.ci_low * 100:+.1f}, {c.ci_high * 100:+.1f}] "
+                     f"| {dev[0].get('before', 0) * dev[0].get('tasks', 0):.0f} -> {dev_after:.1f}"
+                     f" of {dev[0].get('tasks', 0)} |")
+    return lines if len(lines) > 2 else []
+
+
 def _failure_table(runs: list[dict], out: Path) -> list[str]:
     """Rows of what the answers did before and after each run (from its samples, when kept)."""
     kinds = list(dict.fromkeys(KINDS.values()))
     lines = ["| run | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
-    before = out / "eval" / "base" / "humaneval" / "samples.jsonl"
-    for name, path in [("before training", before)] + [
+    befores = [(f"before training ({dtype})", out / "eval" / _base(dtype) / "humaneval" / "samples.jsonl")
+               for dtype in sorted({r.get("student_dtype", "bfloat16") for r in runs})]
+    for name, path in befores + [
             (r["file"][:-5], out / "eval" / r["file"][:-5] / "humaneval" / "samples.jsonl") for r in runs]:
         if path.is_file():
             counts = failure_kinds(path)
@@ -64,16 +107,16 @@ def phase_report(args: argparse.Namespace) -> None:
                      f"| {h['won']} / {h['lost']} | {h['p']:.2f} | [{h['ci'][0] * 100:+.1f}, {h['ci'][1] * 100:+.1f}] "
                      f"| {d.get('before', 0) * d.get('tasks', 0):.0f} -> {d.get('after', 0) * d.get('tasks', 0):.0f}"
                      f" of {d.get('tasks', 0)} |")
+    means = _seed_means(runs, Path(args.out))
+    if means:  # the issue's bar is on the mean over training seeds
+        lines += ["", "Mean over training seeds (each task's pass rate averaged over the seeds, paired "
+                  "with the untrained student):", "", *means]
     failures = _failure_table(runs, Path(args.out))
     if failures:  # what the student still gets wrong: form (compile, crash) or logic (wrong value)
         lines += ["", "HumanEval answers by what they did (164 each):", "", *failures]
     (folder / "summary.md").write_text("\n".join(lines) + "\n")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     base = runs[0]["humaneval"]["before"]
-    def recipe(r: dict) -> str:  # one curve per training recipe; rows and seeds are points on it
-        # The run's tag names every setting (KD's cross-entropy and on-policy share, docstrings).
-        return re.sub(r"-rows\d+|-ans\d+|-seed\d+(\..*)?$", "", r["file"][:-5])
-
     for name in sorted({recipe(r) for r in runs}):
         mine = [r for r in runs if recipe(r) == name]
         xs = sorted({r["sft_rows"] for r in mine})

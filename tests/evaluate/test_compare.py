@@ -90,3 +90,28 @@ def test_results_round_trip(tmp_path) -> None:
     loaded = EvalResult.load(r.save(tmp_path))
     assert loaded == r
     assert loaded.per_task[0] == TaskResult("t1", 2, 1, ["passed", "failed"], 4.0)
+
+
+def test_pooled_seeds_compare_their_mean_with_the_baseline() -> None:
+    from codistill.evaluate.results import pool_results
+
+    base = result("base", {f"t{i}": [i < 2] for i in range(6)})
+    # Three seeds: t2 passes in all three, t3 in one, t0 is lost in one; t5 is missing in one seed.
+    seeds = [result(f"s{s}", {f"t{i}": [i < 2 or i == 2 or (i == 3 and s == 0)] for i in range(6)})
+             for s in range(3)]
+    seeds[1] = result("s1", {"t0": [False], "t1": [True], "t2": [True], "t3": [False], "t4": [False]})
+    pooled = pool_results(seeds, "mean of 3 seeds")
+    rates = {t.task_id: t.pass_rate for t in pooled.per_task}
+    assert rates == pytest.approx({"t0": 2 / 3, "t1": 1.0, "t2": 1.0, "t3": 1 / 3, "t4": 0.0})
+    assert pooled.pass1 == pytest.approx(sum(rates.values()) / 5)
+    c = compare_results(base, pooled)
+    assert c.tasks == 5 and c.only_a == 1  # t5 was not scored by every seed
+    assert (c.wins, c.losses, c.ties) == (2, 1, 2)
+    assert c.mean_diff == pytest.approx((1 + 1 / 3 - 1 / 3) / 5)
+
+
+def test_pooling_refuses_mixed_benchmarks() -> None:
+    from codistill.evaluate.results import pool_results
+
+    with pytest.raises(ValueError, match="different benchmarks"):
+        pool_results([result("a", {"t": [True]}, "humaneval"), result("b", {"t": [True]}, "mbpp")], "x")

@@ -146,6 +146,33 @@ def build_result(benchmark: str, model: str, task_ids: Sequence[str], samples: I
     )
 
 
+def pool_results(results: Sequence[EvalResult], model: str) -> EvalResult:
+    """One evaluation from several of the same benchmark (e.g. training seeds): each task's samples pooled.
+
+    A task's pass rate becomes its mean over the evaluations, so comparing the pool with a
+    baseline tests the mean over seeds. Only tasks every evaluation scored are kept.
+    """
+    if not results:
+        raise ValueError("pool_results needs at least one evaluation")
+    benchmarks = {r.benchmark for r in results}
+    if len(benchmarks) > 1:
+        raise ValueError(f"cannot pool different benchmarks: {sorted(benchmarks)}")
+    by_task = [{t.task_id: t for t in r.per_task} for r in results]
+    shared = [t.task_id for t in results[0].per_task if all(t.task_id in tasks for tasks in by_task)]
+    per_task = [TaskResult(task_id, sum(tasks[task_id].n for tasks in by_task),
+                           sum(tasks[task_id].correct for tasks in by_task),
+                           [s for tasks in by_task for s in tasks[task_id].statuses])
+                for task_id in shared]
+    counts = Counter(status for t in per_task for status in t.statuses)
+    # pass@1 is the mean per-task pass rate; pass@k for k > 1 is not defined across models.
+    mean = sum(t.pass_rate for t in per_task) / len(per_task) if per_task else 0.0
+    return EvalResult(benchmark=results[0].benchmark, model=model, n=max((t.n for t in per_task), default=0),
+                      pass_at_k={"pass@1": mean}, per_task=per_task,
+                      status_counts=dict(sorted(counts.items())), language=results[0].language,
+                      mode=results[0].mode, temperature=results[0].temperature,
+                      max_new_tokens=results[0].max_new_tokens)
+
+
 SHORT_STATUS = {"passed": "ok", "failed": "fail", "compile_error": "compile", "runtime_error": "crash",
                 "timeout": "timeout", "memory_exceeded": "memory", "output_exceeded": "output",
                 "environment_error": "env", "sandbox_error": "sandbox"}
