@@ -2,6 +2,7 @@
 
     python bench/gain.py data --slots 3000 --data-seed 0   # verified teacher questions (resumable;
     python bench/gain.py data --slots 3000 --data-seed 1   #   seeds can run side by side)
+    python bench/gain.py data --source grounded --slots 512   # questions grounded in real functions
     python bench/gain.py answers --answers 4            # more teacher solutions per training question
     python bench/gain.py train --arm sft --lr 5e-5 --seed 0 [--rows N] [--dev-only] [--answers 4]
     python bench/gain.py train --arm control | --arm sft+dpo
@@ -58,7 +59,9 @@ def is_dev(problem_id: str) -> bool:
 
 def phase_data(args: argparse.Namespace) -> None:
     """Write, screen, answer and settle questions, a chunk of slots at a time (resumable)."""
+    from codistill.data.grounded import DEFAULT_SOURCES
     from codistill.evaluate.decontam import Decontaminator
+    from codistill.stages.questions import grounded_writer
 
     out = Path(args.out)
     # One thread generates about 2.3x the tokens per second at batch 32 as at batch 8 (bf16).
@@ -67,14 +70,18 @@ def phase_data(args: argparse.Namespace) -> None:
     teacher = role_generator("embedded:teacher", cfg, cache)
     limits = Limits(timeout_s=10)
     decontam = Decontaminator()
-    q_path = out / f"questions-{args.data_seed}.jsonl"  # one file per data seed: run them side by side
+    # One file per source and data seed: run them side by side.
+    grounded = args.source == "grounded"
+    q_path = out / (f"questions-grounded-{args.data_seed}.jsonl" if grounded
+                    else f"questions-{args.data_seed}.jsonl")
+    writer = grounded_writer(args.grounded_from or DEFAULT_SOURCES, args.data_seed) if grounded else None
     started = time.perf_counter()
     for end in range(args.chunk, args.slots + args.chunk, args.chunk):
         end = min(end, args.slots)
         with Appender(q_path) as q_out:
             grow_questions(teacher, end, seed=args.data_seed, sampling=WRITER, limits=limits,
                            out=q_out, previous=_rows(q_path), decontaminator=decontam,
-                           batch_size=32)
+                           batch_size=32, writer=writer)
         rows = _rows(q_path)
         counts: dict[str, int] = {}
         for row in rows:
@@ -350,6 +357,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-seed", type=int, default=0)
+    parser.add_argument("--source", choices=["synth", "grounded"], default="synth",
+                        help="data: questions on seeded topics, or grounded in real functions "
+                             "(OSS-Instruct; questions-grounded-<seed>.jsonl)")
+    parser.add_argument("--grounded-from", nargs="+",
+                        help="data --source grounded: modules or folders to take functions from "
+                             "(default: a set of standard-library modules)")
     parser.add_argument("--arm", default="sft", choices=["sft", "sft+dpo", "control", "kd", "soda"])
     parser.add_argument("--on-policy", type=float, default=0.0,
                         help="kd: share of steps on the student's own answers (GKD's lambda)")

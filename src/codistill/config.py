@@ -46,13 +46,20 @@ class Generation(Section):
     max_new_tokens: int = Field(768, ge=16, le=32768, description="completion length cap")
 
 
+def _grounded_sources() -> list[str]:
+    from codistill.data.grounded import DEFAULT_SOURCES
+
+    return list(DEFAULT_SOURCES)
+
+
 class Data(Section):
     """Where the seed questions come from."""
 
     seeds: list[str] = Field(
         default_factory=lambda: ["bank"],
         description="'bank' (packaged seed bank), 'synth' (questions the teacher writes, see "
-        "synth_questions), JSONL paths of problems, or instruction sets",
+        "synth_questions), 'grounded' (questions the teacher writes from real code, see "
+        "grounded_questions), JSONL paths of problems, or instruction sets",
     )
     languages: list[str] = Field(
         default_factory=lambda: ["python"], description=f"seed languages, from {LANGUAGES}"
@@ -78,13 +85,25 @@ class Data(Section):
         description="decoding of the question writer (sampled, for variety)"
     )
 
+    grounded_questions: int = Field(
+        0, ge=0, description="with 'grounded' in seeds: how many question slots the teacher writes "
+        "from real functions (OSS-Instruct): a self-contained function's own behaviour settles the "
+        "tests, any other only inspires a question settled like a synth one"
+    )
+    grounded_from: list[str] = Field(
+        default_factory=lambda: _grounded_sources(), min_length=1,
+        description="with 'grounded' in seeds: module names (read from their source files, never "
+        "imported) or folders/files of your own Python code whose functions ground the questions"
+    )
+
     @model_validator(mode="after")
     def _synth(self) -> Data:
-        if "synth" in self.seeds and not self.synth_questions:
-            raise ValueError("seeds include 'synth' but synth_questions is 0: set "
-                             "data.synth_questions to how many questions the teacher should write")
-        if "synth" in self.seeds and "python" not in self.languages:
-            raise ValueError("'synth' writes Python questions: add python to data.languages")
+        for source, count in (("synth", self.synth_questions), ("grounded", self.grounded_questions)):
+            if source in self.seeds and not count:
+                raise ValueError(f"seeds include '{source}' but {source}_questions is 0: set "
+                                 f"data.{source}_questions to how many questions the teacher should write")
+            if source in self.seeds and "python" not in self.languages:
+                raise ValueError(f"'{source}' writes Python questions: add python to data.languages")
         return self
 
     @field_validator("languages")

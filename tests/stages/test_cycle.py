@@ -146,3 +146,40 @@ def test_a_required_benchmark_that_cannot_be_loaded_stops_the_run_first(run_conf
                               "data.decontaminate_against=[humaneval, mbpp]"))
     assert not list((tmp_path / "runs" / "r").glob("cycle-*"))  # nothing ran
     assert "mbpp" in json.loads((tmp_path / "runs" / "r" / "decontamination.json").read_text())["skipped"]
+
+
+GROUNDING = '''
+def sum_digits(number):
+    total = 0
+    for digit in str(abs(number)):
+        total += int(digit)
+    return total
+'''
+GROUNDED_REPLY = ('```python\ndef sum_digits(number: int) -> int:\n    """The sum of the decimal digits of '
+                  'number, sign ignored.\n\n    >>> sum_digits(123)\n    6\n    >>> sum_digits(0)\n    0\n'
+                  '    >>> sum_digits(-45)\n    9\n    """\n    ...\n```')
+
+
+def test_grounded_and_synth_questions_share_the_questions_stage(run_config, tmp_path: Path) -> None:
+    from codistill.stages.cycle import CycleRunner
+
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "digits.py").write_text(GROUNDING)
+    script = json.loads((tmp_path / "teacher.json").read_text())
+    script["rules"][:0] = [  # the grounding prompt shows `def sum_digits(` too: its rule comes first
+        {"match": "from real code", "reply": GROUNDED_REPLY},
+        {"match": "def sum_digits(", "reply": "```python\ndef sum_digits(number):\n"
+                                              "    return sum(int(d) for d in str(abs(number)))\n```"},
+        *SYNTH_RULES]
+    (tmp_path / "teacher.json").write_text(json.dumps(script))
+    config = run_config("name=g", "data.seeds=[synth, grounded]", "data.synth_questions=1",
+                        "data.grounded_questions=1", f"data.grounded_from=[{code}]")
+    problems = CycleRunner(config).questions()
+    assert sorted(p.id for p in problems) == ["grounded-0-0", "synth-0-0"]
+    grounded = next(p for p in problems if p.source == "grounded")
+    assert "candidate(-45) == 9" in grounded.tests and grounded.meta["tests_by"] == "original"
+    manifest = json.loads((tmp_path / "runs" / "g" / "manifest.json").read_text())
+    assert "data.grounded_from" in json.dumps(manifest["stages"]["cycle-0/questions"])
+    with pytest.raises(ValueError, match="data.grounded_questions"):
+        run_config("data.seeds=[grounded]")

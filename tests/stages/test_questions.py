@@ -110,3 +110,62 @@ def test_a_rerun_resumes_without_asking_again(tmp_path: Path) -> None:
     assert stats.counts == {"verified": 1}
     written = [r for r in again.requests if "programming exercise" in prompt_text(r)]
     assert len(written) == 1  # only slot 2 was new
+
+
+GROUNDING = '''
+import re
+from collections import Counter
+
+
+def count_words(text):
+    words = re.findall(r"[a-z]+", text.lower())
+    return dict(Counter(words))
+
+
+def double_all(values):
+    result = []
+    for value in values:
+        result.append(value * 2)
+    return result
+'''
+GROUNDED_REPLIES = {
+    "count_words": '```python\ndef count_words(text: str) -> dict:\n    """Count each lowercase word '
+                   'in the text.\n\n    >>> count_words("a b a")\n    {}\n    >>> count_words("")\n    {}\n'
+                   '    >>> count_words("Hi hi")\n    {}\n    """\n    ...\n```',
+    "double_all": '```python\ndef double_all(values: list[int]) -> list[int]:\n    """Every value of the '
+                  'list doubled, in order.\n\n    >>> double_all([1, 2])\n    [3, 6]\n    >>> double_all([])\n'
+                  '    []\n    >>> double_all([5])\n    [15]\n    """\n    ...\n```',
+}
+
+
+def test_grounded_questions_take_their_tests_from_the_original_code(tmp_path: Path) -> None:
+    from codistill.stages.questions import grounded_writer
+
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "text.py").write_text(GROUNDING)
+    answers = {"count_words": ("dict(__import__('collections').Counter(text.lower().split()))",) * 2,
+               # Both teacher answers agree with each other but not with the original: not a test.
+               "double_all": ("[v * 3 for v in values]",) * 2}
+
+    def reply(request: Request, sampling: Sampling, index: int) -> str:
+        text = prompt_text(request)
+        name = next(n for n in answers if f"def {n}(" in text)
+        if "from real code" in text:
+            return GROUNDED_REPLIES[name]
+        arg = "text" if name == "count_words" else "values"
+        return f"```python\ndef {name}({arg}):\n    return {answers[name][sampling.temperature > 0]}\n```"
+
+    out = tmp_path / "questions.jsonl"
+    with Appender(out) as sink:
+        grow_questions(FakeGenerator(reply), 2, seed=0, sampling=SAMPLING, limits=LIMITS, out=sink,
+                       writer=grounded_writer([str(tmp_path / "code")], seed=0), batch_size=2)
+    rows = {r["draft"]["entry_point"]: r for r in _rows(out)}
+    assert {r["slot_id"] for r in rows.values()} == {"grounded-0-0", "grounded-0-1"}
+    assert rows["double_all"]["status"] == "disagree"
+    assert rows["count_words"]["status"] == "verified"
+    (question, answer), = verified(_rows(out))
+    # The original's values, not the teacher's claimed `{}`: "a b a" has two a's.
+    assert "candidate(\"a b a\") == {'a': 2, 'b': 1}" in question.tests
+    assert question.source == "grounded" and question.meta["tests_by"] == "original"
+    assert question.meta["grounded_in"].endswith("text.py:count_words")
+    assert answer.startswith("def count_words(text):")

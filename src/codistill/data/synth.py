@@ -273,7 +273,7 @@ def settle(draft: Problem, values: list[str]) -> Problem:
         f"    assert candidate({c[len(name) + 1:]} == {v}\n" for c, v in zip(calls, values, strict=True))
     return draft.model_copy(update={
         "prompt": _signature(node, draft.meta.get("imports", []), doc), "tests": tests,
-        "meta": {**draft.meta, "tests_by": "agreement", "values": values}})
+        "meta": {**draft.meta, "tests_by": draft.meta.get("tests_by", "agreement"), "values": values}})
 
 
 def _with_indented_doc(source: str) -> str:

@@ -102,10 +102,10 @@ class Coevolution:
     # -- stages ---------------------------------------------------------------------------------
 
     def synth_questions(self) -> list[Problem]:
-        """Teacher-written questions (data.seeds 'synth'), each with the teacher's agreed answer as
+        """Teacher-written questions (data.seeds 'synth' / 'grounded'), each with the teacher's agreed answer as
         its reference; the same resumable writing, screening and settling as `codistill run`'s."""
         data, m = self.config.data, self.config.models
-        if "synth" not in data.seeds:
+        if not {"synth", "grounded"} & set(data.seeds):
             return []
         from codistill.extract import python_header
         from codistill.stages.evolve_screen import benchmark_index
@@ -114,13 +114,17 @@ class Coevolution:
             question_stats,
             verified,
             writer_sampling,
+            writers_for,
         )
 
         g = data.synth_generation
+        # Named only when used, so runs made before grounded questions keep their fingerprints.
+        grounded = ({"grounded_questions": data.grounded_questions, "grounded_from": data.grounded_from}
+                    if "grounded" in data.seeds else {})
         stage = self.store.stage("questions", depends={
             "teacher": m.teacher, "dtype": m.dtype, "synth_questions": data.synth_questions,
             "synth_generation": g.model_dump(mode="json"), "seed": self.config.seed,
-            "decontaminate_against": list(data.decontaminate_against)})
+            "decontaminate_against": list(data.decontaminate_against), **grounded})
         if not stage.done:
             started = time.perf_counter()
             index = benchmark_index(benchmarks=tuple(data.decontaminate_against))
@@ -129,22 +133,27 @@ class Coevolution:
                 raise CoevolveError(f"data.require_decontamination is on but {', '.join(index.skipped)} "
                                     "could not be loaded; make them available or turn the option off")
             previous = stage.rows()
+            writers = writers_for(data, self.config.seed)
+            total = sum(n for _, n in writers)
             written = [len(previous)]
 
             def advance(n: int) -> None:
                 written[0] += n
-                self.console.print(f"  questions: {written[0]}/{data.synth_questions} slots written")
+                self.console.print(f"  questions: {written[0]}/{total} slots written")
 
-            self.console.print(f"[cyan]the teacher writes {data.synth_questions - len(previous)} question slots")
+            self.console.print(f"[cyan]the teacher writes {total - len(previous)} question slots")
             teacher = self.sampler(m.teacher)
             try:
                 with stage.appender() as out:
-                    grow_questions(teacher, data.synth_questions, seed=self.config.seed,
-                                   sampling=writer_sampling(g.temperature, g.top_p, g.max_new_tokens,
-                                                            self.config.seed),
-                                   limits=self.config.sandbox.limits(), out=out, previous=previous,
-                                   decontaminator=index, workers=self.config.sandbox.workers,
-                                   progress=advance)
+                    for writer, slots in writers:
+                        grow_questions(teacher, slots, seed=self.config.seed,
+                                       sampling=writer_sampling(g.temperature, g.top_p,
+                                                                g.max_new_tokens, self.config.seed),
+                                       limits=self.config.sandbox.limits(), out=out,
+                                       previous=previous, decontaminator=index,
+                                       workers=self.config.sandbox.workers, progress=advance,
+                                       writer=writer)
+                        previous = stage.rows()  # the next writer screens against these too
             finally:
                 teacher.close()
             stats = question_stats(stage.rows())  # earlier attempts' rows count too

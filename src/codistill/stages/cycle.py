@@ -128,28 +128,36 @@ class CycleRunner:
         return stage
 
     def questions(self) -> list[Problem]:
-        """Teacher-written questions at its own level (data.seeds 'synth'), screened; resumable."""
+        """Teacher-written questions at its own level (data.seeds 'synth' and/or 'grounded'),
+        screened; resumable."""
         from codistill.stages.questions import (
             grow_questions,
             question_stats,
             verified,
             writer_sampling,
+            writers_for,
         )
 
         data = self.config.data
+        # Named only when used, so runs made before grounded questions keep their fingerprints.
+        grounded = (("data.grounded_questions", "data.grounded_from") if "grounded" in data.seeds else ())
         stage = self._stage("questions", 0, "models.teacher", "models.dtype", "data.synth_questions",
-                            "data.synth_generation", "seed")
+                            "data.synth_generation", "seed", *grounded)
         if not stage.done:
             started = self._clock()
             g = data.synth_generation
             sampling = writer_sampling(g.temperature, g.top_p, g.max_new_tokens, self.config.seed)
             previous = stage.rows()
-            with self._bar("questions", data.synth_questions - len(previous)) as advance, \
+            writers = writers_for(data, self.config.seed)
+            with self._bar("questions", sum(n for _, n in writers) - len(previous)) as advance, \
                     stage.appender() as out:
-                grow_questions(self.teacher, data.synth_questions, seed=self.config.seed,
-                               sampling=sampling, limits=self.limits, out=out, previous=previous,
-                               decontaminator=self.benchmarks(),
-                               workers=self.config.sandbox.workers, progress=advance)
+                for writer, slots in writers:
+                    grow_questions(self.teacher, slots, seed=self.config.seed, sampling=sampling,
+                                   limits=self.limits, out=out, previous=previous,
+                                   decontaminator=self.benchmarks(),
+                                   workers=self.config.sandbox.workers, progress=advance,
+                                   writer=writer)
+                    previous = stage.rows()  # the next writer screens against these too
             stats = question_stats(stage.rows())  # earlier attempts' rows count too
             self._finish(stage, started, counts=stats.counts, teacher_tokens=stats.teacher_tokens)
         return [problem for problem, _ in verified(stage.rows())]
@@ -387,7 +395,7 @@ class CycleRunner:
         student_path = trainable_path(student_spec)
         self.benchmarks()  # said first: a required benchmark that is missing stops the run here
         pool = load_seed_pool(cfg)
-        if "synth" in cfg.data.seeds:
+        if {"synth", "grounded"} & set(cfg.data.seeds):
             pool += self.questions()
         self.console.print(f"[bold]codistill run[/] {cfg.name}: {len(pool)} seed questions, "
                            f"{cfg.cycles} cycle(s), strategy {cfg.curriculum.strategy}")

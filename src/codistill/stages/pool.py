@@ -21,7 +21,7 @@ def load_seed_pool(config: RunConfig) -> list[Problem]:
     data = config.data
     pool: list[Problem] = []
     for source in data.seeds:
-        if source == "synth":
+        if source in ("synth", "grounded"):
             continue  # written by the teacher in the run's questions stage (CycleRunner.questions)
         if source == "bank":
             pool += load_seed_bank(data.languages, limit_per_language=data.limit_per_language,

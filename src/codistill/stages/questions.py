@@ -9,6 +9,10 @@ the example inputs in the sandbox; the question is kept only when they return th
 value for every input (when they do not, a second, sampled answer may side with either). Those values become its tests and two of them its shown examples, so a
 test is never one solution's own claim: two independent solutions agree on it by execution.
 
+Questions grounded in real code (codistill.data.grounded, `grounded_writer`) go through the same
+screening and settling; where the grounding function runs on its own it takes the writer's place,
+so the tests are the original code's behaviour.
+
 Every slot's outcome is appended to a JSONL file as it is decided, so a killed run resumes.
 """
 
@@ -87,9 +91,45 @@ class Screen:
         return ""
 
 
-def slot_id(seed: int, index: int) -> str:
+def slot_id(seed: int, index: int, prefix: str = "synth") -> str:
     """The id of slot `index` (also the question's id when it is kept)."""
-    return f"synth-{seed}-{index}"
+    return f"{prefix}-{seed}-{index}"
+
+
+@dataclass(frozen=True)
+class SlotWriter:
+    """What the teacher is asked for in each slot and how its reply becomes a draft question.
+
+    The default writes synth questions (codistill.data.synth); `grounded_writer` writes questions
+    grounded in real code. Slot ids carry the prefix, so both kinds can share one file.
+    """
+
+    prefix: str = "synth"
+    request: Callable[[int, int], Request] = slot_request  # (slot index, seed) -> request
+    draft: Callable[[str, str, int], Problem] = field(  # (reply, slot id, slot index) -> draft
+        default=lambda text, problem_id, _index: draft_question(text, problem_id))
+
+
+def writers_for(data: Any, seed: int) -> list[tuple[SlotWriter, int]]:
+    """(writer, slots) for each teacher-written source a run's `data` section names, in order."""
+    found: list[tuple[SlotWriter, int]] = []
+    if "synth" in data.seeds:
+        found.append((SlotWriter(), data.synth_questions))
+    if "grounded" in data.seeds:
+        found.append((grounded_writer(data.grounded_from, seed), data.grounded_questions))
+    return found
+
+
+def grounded_writer(sources: Iterable[str], seed: int) -> SlotWriter:
+    """Slots grounded in the functions of these modules or folders (codistill.data.grounded)."""
+    from codistill.data.grounded import draft_grounded, grounded_request, harvest, pick
+
+    functions = harvest(sources)
+    pick(functions, 0, seed)  # no function at all is an error now, not at the first slot
+    return SlotWriter(prefix="grounded",
+                      request=lambda index, _seed: grounded_request(pick(functions, index, seed), index, seed),
+                      draft=lambda text, problem_id, index: draft_grounded(
+                          text, pick(functions, index, seed), problem_id))
 
 
 def _tokens(gens: Iterable[Any]) -> int:
@@ -100,13 +140,14 @@ def grow_questions(teacher: Generator, count: int, *, seed: int, sampling: Sampl
                    limits: Limits, out: Appender, previous: Iterable[dict[str, Any]] = (),
                    decontaminator: Any | None = None, workers: int | None = None,
                    batch_size: int = 32, progress: Callable[[int], None] | None = None,
-                   ) -> QuestionStats:
+                   writer: SlotWriter | None = None) -> QuestionStats:
     """Write, screen, answer and settle `count` slots (skipping those in `previous`).
 
     Each slot's row is {"slot_id", "status", "tokens", ...}; status "verified" rows carry the
     final `problem` and the teacher's independent `answer` (code that passes the settled tests).
     The stats count this call's slots (`question_stats` counts a whole file).
     """
+    writer = writer or SlotWriter()
     written: list[dict[str, Any]] = []
     screen = Screen(decontaminator)
     done: set[str] = set()
@@ -114,18 +155,18 @@ def grow_questions(teacher: Generator, count: int, *, seed: int, sampling: Sampl
         done.add(row["slot_id"])
         if row.get("draft"):
             screen.remember(Problem.model_validate(row["draft"]))
-    todo = [i for i in range(count) if slot_id(seed, i) not in done]
+    todo = [i for i in range(count) if slot_id(seed, i, writer.prefix) not in done]
     for start in range(0, len(todo), batch_size):
         slots = todo[start : start + batch_size]
-        gens = teacher.generate([slot_request(i, seed) for i in slots], sampling)
+        gens = teacher.generate([writer.request(i, seed) for i in slots], sampling)
         rows: list[dict[str, Any]] = []
         drafts: list[tuple[dict[str, Any], Problem]] = []
         for i, gen in zip(slots, gens, strict=True):
-            row: dict[str, Any] = {"slot_id": slot_id(seed, i), "raw": gen.text,
-                                   "tokens": _tokens([gen])}
+            sid = slot_id(seed, i, writer.prefix)
+            row: dict[str, Any] = {"slot_id": sid, "raw": gen.text, "tokens": _tokens([gen])}
             rows.append(row)
             try:
-                draft = draft_question(gen.text, slot_id(seed, i))
+                draft = writer.draft(gen.text, sid, i)
             except StubError as exc:
                 row["status"] = str(exc)
                 continue
@@ -194,7 +235,9 @@ def _settle(drafts: list[tuple[dict[str, Any], Problem]], teacher: Generator, li
         if values is None and k in second:
             answer2, run2 = second[k]
             row["outputs"]["second_answer"] = run2
-            for other in (first[k], writer[k]):
+            # Where the original code settles the tests, two teacher answers agreeing do not.
+            others = (writer[k],) if draft.meta.get("tests_by") == "original" else (first[k], writer[k])
+            for other in others:
                 if (values := agreed_values([run2, other])) is not None:
                     # Keep an answer that is part of the agreement, in the student's format.
                     row["answer"] = answers[k] if other is first[k] else answer2
