@@ -47,6 +47,11 @@ def dump(values):
     return len(values)
 
 
+def home(name):
+    import os
+    return os.path.join(os.path.expanduser("~"), name, "x")
+
+
 def lt(a, b):
     "Same as a < b."
     return a < b
@@ -80,7 +85,7 @@ def test_harvest_reads_functions_without_importing_them(tmp_path: Path) -> None:
     assert words.runnable and words.imports == ("from collections import Counter", "import re")
     assert words.source.startswith("from collections import Counter\nimport re\n\ndef count_words(text):")
     # Module globals, unsafe modules or calls, trivial bodies and methods only inspire a question.
-    for name in ("over_limit", "home_file", "dump", "lt", "push_all"):
+    for name in ("over_limit", "home_file", "home", "dump", "lt", "push_all"):
         assert not found[name].runnable, name
     assert found["push_all"].code.startswith("def push_all(self, values):")  # dedented method
     assert "__init__" not in found  # dunder methods are plumbing, not exercises

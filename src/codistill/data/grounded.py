@@ -35,8 +35,10 @@ from codistill.models.base import Request
 from codistill.prompting import render
 from codistill.records import Problem
 
-# Standard-library modules the harvested functions may use: computation only. Anything that
-# reaches the file system, processes, the network or the interpreter's state is left out.
+# Standard-library modules a runnable function may use: computation only. Anything that reaches
+# the file system, processes, the network, the clock, randomness or the interpreter's state is
+# left out, so the original's output depends on its inputs alone. (Safety is the sandbox's job:
+# every original runs there, like every answer.)
 UNSAFE_MODULES = frozenset({
     "os", "sys", "subprocess", "socket", "shutil", "pathlib", "io", "tempfile", "glob", "signal",
     "threading", "multiprocessing", "asyncio", "ctypes", "importlib", "inspect", "gc", "builtins",
@@ -109,9 +111,8 @@ def _bound_inside(fn: ast.FunctionDef) -> set[str]:
             names.add(node.id)
         elif isinstance(node, ast.arg):
             names.add(node.arg)
-        elif isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Lambda) and node is not fn:
-            if not isinstance(node, ast.Lambda):
-                names.add(node.name)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef) and node is not fn:
+            names.add(node.name)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             names.add(node.name)
         elif isinstance(node, ast.alias):
@@ -141,6 +142,9 @@ def _why_not(fn: ast.FunctionDef, lines: int) -> str:
     if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in UNSAFE_CALLS
            for n in nodes):
         return "unsafe_call"
+    if any(isinstance(n, ast.Import) and not all(_stdlib(a.name) for a in n.names)
+           or isinstance(n, ast.ImportFrom) and (n.level or not _stdlib(n.module or "")) for n in nodes):
+        return "unsafe_import"
     if any(isinstance(n, ast.Attribute) and n.attr.startswith("__") for n in nodes):
         return "dunder_access"
     return ""
