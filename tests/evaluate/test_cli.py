@@ -109,6 +109,13 @@ def test_eval_a_scripted_model_then_compare(tmp_path: Path) -> None:
     assert comparison["mean_diff"] == pytest.approx(2 / 3)
     table = codistill("compare", str(tmp_path / "weak"), str(tmp_path / "strong"), cwd=tmp_path)
     assert "Wilcoxon" in table.stdout and "bootstrap CI" in table.stdout
+    # Several candidates (training seeds) are pooled: weak vs the mean of {weak, strong}.
+    done = codistill("compare", str(tmp_path / "weak"), str(tmp_path / "weak"), str(tmp_path / "strong"),
+                     "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    mean = json.loads(done.stdout)
+    assert mean["wins"] == 2 and mean["mean_diff"] == pytest.approx(1 / 3)
+    assert mean["pass1_b"] == pytest.approx(2 / 3) and "mean of 2 runs" in mean["b"]
 
     # A `codistill run` folder stands for its last finished evaluation (cycle 2 is unfinished).
     run = tmp_path / "run"

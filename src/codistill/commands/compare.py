@@ -1,6 +1,10 @@
-"""`codistill compare RUN_A RUN_B`: is B better than A? Paired per-task statistics.
+"""`codistill compare RUN_A RUN_B [RUN_B ...]`: is B better than A? Paired per-task statistics.
 
     codistill compare evals/embedded_student evals/runs_x_student --json
+    codistill compare evals/base evals/seed0 evals/seed1 evals/seed2   # the mean of three seeds
+
+Several RUN_B (e.g. the same recipe trained with different seeds) are pooled: each task's pass
+rate is its mean over them, so the test and the interval are those of the mean, not of one run.
 
 RUN_A and RUN_B are results.json files, evaluation folders, `codistill eval` output folders
 holding one folder per benchmark (then every benchmark both have is compared), or `codistill run`
@@ -17,7 +21,7 @@ from rich.console import Console
 
 from codistill.errors import UserError
 from codistill.evaluate.compare import Comparison, compare_results
-from codistill.evaluate.results import RESULTS_FILE, EvalResult
+from codistill.evaluate.results import RESULTS_FILE, EvalResult, pool_results
 
 console = Console(stderr=True)
 
@@ -25,7 +29,9 @@ console = Console(stderr=True)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `codistill compare`."""
     parser.add_argument("run_a", type=Path, help="baseline: results.json or an evaluation folder")
-    parser.add_argument("run_b", type=Path, help="candidate: results.json or an evaluation folder")
+    parser.add_argument("run_b", type=Path, nargs="+",
+                        help="candidate: results.json or an evaluation folder; several are pooled "
+                             "(their mean per task, e.g. training seeds)")
     parser.add_argument("--boot", type=int, default=10_000, help="bootstrap resamples (default 10000)")
     parser.add_argument("--confidence", type=float, default=0.95, help="CI level (default 0.95)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
@@ -57,6 +63,18 @@ def collect(path: Path) -> dict[str, EvalResult]:
     return found
 
 
+def pooled(runs: list[dict[str, EvalResult]]) -> dict[str, EvalResult]:
+    """One candidate from several: per benchmark all of them have, each task's samples pooled."""
+    if len(runs) == 1:
+        return runs[0]
+    shared = [name for name in runs[0] if all(name in run for run in runs[1:])]
+    if not shared:
+        raise UserError("the candidates share no benchmark: "
+                        + "; ".join(", ".join(run) for run in runs))
+    return {name: pool_results([run[name] for run in runs], f"mean of {len(runs)} runs")
+            for name in shared}
+
+
 def sampled_comparisons(a: dict[str, EvalResult], b: dict[str, EvalResult], shared: list[str],
                         args: argparse.Namespace) -> list[Comparison]:
     """pass@k (k > 1) compared on the sampled answers, where both evaluations have them."""
@@ -82,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if not 0 < args.confidence < 1:
             raise UserError(f"--confidence must be between 0 and 1, got {args.confidence}")
-        a, b = collect(args.run_a), collect(args.run_b)
+        a, b = collect(args.run_a), pooled([collect(path) for path in args.run_b])
         shared = [name for name in a if name in b]
         if not shared and len(a) == 1 and len(b) == 1:
             shared = [next(iter(a))]  # one result each: compare them even if names differ
