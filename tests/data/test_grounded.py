@@ -32,22 +32,26 @@ def count_words(text):
 
 
 def over_limit(values):
+    """How many values exceed the module's limit."""
     kept = [v for v in values if v > LIMIT]
     return len(kept)
 
 
 def home_file(name):
+    """The path of a file in the user's home folder."""
     base = os.path.expanduser("~")
     return base + "/" + name
 
 
 def dump(values):
+    """Write the values to a file and return how many there were."""
     with open("x.txt", "w") as fh:
         fh.write(str(values))
     return len(values)
 
 
 def home(name):
+    """The path of a file in a folder of the user's home."""
     import os
     return os.path.join(os.path.expanduser("~"), name, "x")
 
@@ -62,6 +66,7 @@ class Stack:
         self.items = []
 
     def push_all(self, values):
+        """Push every value onto the stack and return its new size."""
         for value in values:
             self.items.append(value)
         return len(self.items)
@@ -85,10 +90,13 @@ def test_harvest_reads_functions_without_importing_them(tmp_path: Path) -> None:
     assert words.runnable and words.imports == ("from collections import Counter", "import re")
     assert words.source.startswith("from collections import Counter\nimport re\n\ndef count_words(text):")
     # Module globals, unsafe modules or calls, trivial bodies and methods only inspire a question.
-    for name in ("over_limit", "home_file", "home", "dump", "lt", "push_all"):
+    for name in ("over_limit", "home_file", "home", "dump", "push_all"):
         assert not found[name].runnable, name
+    assert "lt" not in found  # trivial, and its docstring is too short to inspire anything
     assert found["push_all"].code.startswith("def push_all(self, values):")  # dedented method
+    assert found["push_all"].summary == "Push every value onto the stack and return its new size."
     assert "__init__" not in found  # dunder methods are plumbing, not exercises
+
     assert found["count_words"].origin.endswith("tools.py:count_words")
 
 
@@ -104,7 +112,8 @@ def test_harvest_reads_installed_modules_and_says_what_it_cannot_read(tmp_path: 
 
 
 def test_slots_visit_every_function_before_repeating(tmp_path: Path) -> None:
-    functions = harvest([str(_project(tmp_path))])
+    """Each seed has its own order; a function comes back only after all the others."""
+    functions = harvest(["colorsys", str(_project(tmp_path))])
     order = [pick(functions, i, seed=1).origin for i in range(len(functions))]
     assert sorted(order) == sorted(f.origin for f in functions)
     assert pick(functions, len(functions), seed=1).origin == order[0]
@@ -142,6 +151,7 @@ def test_a_runnable_function_asks_for_its_behaviour_and_settles_with_its_own_cod
     # Other code only inspires a new exercise, written and settled like a synth question.
     stack = functions["push_all"]
     inspired = prompt_text(grounded_request(stack, 1))
-    assert "inspired by" in inspired and "def push_all(self, values):" in inspired
+    assert "tools.py:push_all" in inspired and "return its new size" in inspired
+    assert "self.items" not in inspired  # its code is not shown: a small teacher copies it
     draft = draft_grounded(REPLY.replace("    ...", "    return {}"), stack, "grounded-0-2")
     assert draft.meta["tests_by"] == "agreement" and "return {}" in draft.meta["writer_code"]
