@@ -4,7 +4,7 @@
     python bench/gain.py data --slots 3000 --data-seed 1   #   seeds can run side by side)
     python bench/gain.py data --source grounded --slots 512   # questions grounded in real functions
     python bench/gain.py answers --answers 4            # more teacher solutions per training question
-    python bench/gain.py train --arm sft --lr 5e-5 --seed 0 [--rows N] [--dev-only] [--answers 4]
+    python bench/gain.py train --seed 0 [--rows N] [--dev-only]   # the frozen recipe (SFT), see --help
     python bench/gain.py train --arm control | --arm sft+dpo
     python bench/gain.py train --arm soda    # one full SODA cycle (codistill run) on the same questions
     python bench/gain.py train --arm kd [--on-policy 0.5]   # logit distillation (GOLD/ULD)
@@ -164,6 +164,20 @@ def _evaluate(cfg: RunConfig, cache, spec: str, out_dir: Path, dev: list,
     return results
 
 
+def _say_sampled(out: Path, answers: int, train: list[Taught]) -> None:
+    """Say how many training questions the answers phase has sampled; none at all is an error."""
+    from codistill.evaluate.runner import read_scored
+
+    ids = {t.problem.id for t in train}
+    sampled = {tid for tid, _ in read_scored(_sampled_dir(out, answers) / "samples.jsonl")} & ids
+    hint = f"`python bench/gain.py answers --answers {answers}` samples them (or train with --answers 1)"
+    if not sampled:
+        raise SystemExit(f"--answers {answers}: no training question has sampled answers yet; {hint}")
+    if len(sampled) < len(ids):
+        console.print(f"  sampled answers for {len(sampled)} of {len(ids)} training questions; {hint}",
+                      highlight=False)
+
+
 def _rows_for(arm: str, train: list[Taught], cfg: RunConfig, cache, out: Path, answers: int = 1,
               docstrings: bool = True) -> tuple[list[dict], list[dict]]:
     """(SFT rows, DPO rows) of one arm; every arm trains on the same questions.
@@ -193,9 +207,10 @@ def _rows_for(arm: str, train: list[Taught], cfg: RunConfig, cache, out: Path, a
                for (tid, _), s in scored.items() if s.passed and tid in by_id]
         console.print(f"  control: the student passes {len(own)}/{len(train)} of the questions "
                       f"itself (pass@1 {result.pass_at_k.get('pass@1', 0):.3f})", highlight=False)
-        return sft_rows(own), []
+        return sft_rows(own, docstrings=docstrings), []
     sft = sft_rows(((t.problem, t.correct().code) for t in train), docstrings=docstrings)
     if answers > 1:
+        _say_sampled(out, answers, train)
         extra = _extra_answers(out, answers, train)
         sft += sft_rows(((t.problem, code) for t in train for code in extra.get(t.problem.id, [])),
                         docstrings=docstrings)
@@ -241,7 +256,7 @@ def phase_train(args: argparse.Namespace) -> None:
                     and args.max_completion != 512 else "")
                  + (f"-ce{args.ce:g}" if args.arm == "kd" else "")
                  + (f"-freeze{args.freeze}" if args.freeze else "")
-                 + ("-nodoc" if args.no_docstrings else "")
+                 + ("" if args.docstrings else "-nodoc")
                  + f"-lr{args.lr:g}-ep{args.epochs:g}-seed{args.seed}")
     tag = model_tag + suffix + ("-dev" if args.dev_only else "")
     console.print(f"[bold]{tag}[/]: {len(train)} training questions, {len(dev)} dev questions",
@@ -253,12 +268,12 @@ def phase_train(args: argparse.Namespace) -> None:
     if args.arm == "soda":
         return _train_soda(args, cfg, train, dev, base, out, model_tag, tag, timings)
     started = time.perf_counter()
-    sft, dpo = _rows_for(args.arm, train, cfg, cache, out, args.answers, not args.no_docstrings)
+    sft, dpo = _rows_for(args.arm, train, cfg, cache, out, args.answers, args.docstrings)
     timings["rows"] = time.perf_counter() - started
     epochs = args.epochs
     if args.arm == "control" and sft:  # the same number of training tokens as the teacher's rows
         teacher_tokens = _tokens(_rows_for("sft", train, cfg, cache, out, args.answers,
-                                           not args.no_docstrings)[0])
+                                           args.docstrings)[0])
         epochs = args.epochs * teacher_tokens / max(_tokens(sft), 1)
     started = time.perf_counter()
     if args.arm == "kd":
@@ -291,7 +306,7 @@ def phase_train(args: argparse.Namespace) -> None:
                       not args.dev_only)
     timings["eval_after"] = time.perf_counter() - started
     summary = {"tag": tag, "arm": args.arm, "questions": len(train), "sft_rows": len(sft), "answers": args.answers, "freeze": args.freeze,
-               "dpo_rows": len(dpo), "docstrings": not args.no_docstrings, "epochs": epochs,
+               "dpo_rows": len(dpo), "docstrings": args.docstrings, "epochs": epochs,
                "student_dtype": args.student_dtype, "lr": args.lr, "seed": args.seed,
                "dev_questions": len(dev), "steps": steps, "sft_loss": result.train_loss,
                "sft_tokens_per_s": round(tokens_per_s, 1), "on_policy": args.on_policy,
@@ -313,7 +328,7 @@ def _train_soda(args: argparse.Namespace, cfg: RunConfig, train: list[Taught], d
     soda = run_soda(soda_config("soda", folder, folder / "questions.jsonl", seed=args.seed, lr=args.lr,
                                 epochs=args.epochs, batch=args.batch, accum=args.accum,
                                 freeze=args.freeze, dtype=DTYPE, cache=cfg.cache,
-                                docstrings=not args.no_docstrings))
+                                docstrings=args.docstrings))
     timings["cycle"] = time.perf_counter() - started
     started = time.perf_counter()
     after = _evaluate(cfg, open_cache(cfg), str(soda["model_dir"]), out / "eval" / tag.removesuffix("-dev"),
@@ -376,19 +391,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dev-only", action="store_true",
                         help="evaluate on the dev set only (for choosing settings; never HumanEval)")
     parser.add_argument("--rows", type=int, default=0, help="train on the first N rows (0 = all)")
-    parser.add_argument("--lr", type=float, default=2e-5)
-    parser.add_argument("--epochs", type=float, default=3.0)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--accum", type=int, default=1)
-    parser.add_argument("--answers", type=int, default=1,
+    parser.add_argument("--answers", type=int, default=4,
                         help="answers: teacher samples per question; train: also use the distinct "
                              "passing ones of that phase (1 = the greedy verified answer only)")
-    parser.add_argument("--student-dtype", default=DTYPE, choices=["bfloat16", "float32"],
+    # The defaults are the recipe frozen on the dev set (docs/gain.md): fp32 answers (bf16 alone
+    # flips greedy answers), 2 epochs at 5e-5, the lower 15 layers frozen, sampled answers too,
+    # no restated docstrings.
+    parser.add_argument("--student-dtype", default="float32", choices=["bfloat16", "float32"],
                         help="train: dtype the student answers in, before and after (results and "
                              "evaluations get a -float32 suffix; the trained model is shared)")
-    parser.add_argument("--no-docstrings", action="store_true",
-                        help="train on answers without the docstrings that repeat the question")
-    parser.add_argument("--freeze", type=int, default=0,
+    parser.add_argument("--docstrings", action=argparse.BooleanOptionalAction, default=False,
+                        help="train on answers with the docstrings that repeat the question "
+                             "(off by default: tags of runs without them end in -nodoc)")
+    parser.add_argument("--freeze", type=int, default=15,
                         help="freeze the embeddings and this many lowest layers (CPU speed)")
     args = parser.parse_args(argv)
     Path(args.out).mkdir(parents=True, exist_ok=True)
