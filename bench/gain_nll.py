@@ -4,11 +4,14 @@ Greedy pass@1 moves only when a task's answer flips, so on 164 tasks small shift
 (the same untrained student in bf16 and fp32 already flips 2 tasks). This measures, for every
 HumanEval task, the student's mean negative log-likelihood per token of the task's reference
 solution written as the student is trained to answer (one fenced block, the question's docstring
-left out), before and after training, paired. A lower NLL means the student moved toward the
+left out), before and after training, paired. `--on dev` does the same for the dev questions'
+verified teacher answers (held out from training), to tell learning the teacher's distribution
+from transferring to HumanEval. A lower NLL means the student moved toward the
 right answer even where its greedy answer did not change. Nothing is chosen on it: HumanEval only
 measures.
 
     python bench/gain_nll.py runs/gain/train/<tag>/sft/model [more models ...]
+    python bench/gain_nll.py --on dev runs/gain/train/<tag>/sft/model   # the teacher's held-out answers
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ def reference_nll(model_dir: str, rows: list[dict]) -> np.ndarray:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
     out = []
     with torch.inference_mode():
         for row in rows:
@@ -55,15 +58,25 @@ def main(argv: list[str] | None = None) -> int:
     """Print the paired NLL change of each trained model against the untrained student."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="+", help="trained model folders")
+    parser.add_argument("--on", choices=["humaneval", "dev"], default="humaneval",
+                        help="HumanEval's reference solutions, or the dev questions' verified "
+                             "teacher answers (held out from training: the teacher's own distribution)")
+    parser.add_argument("--data", type=Path, default=Path("runs/gain"),
+                        help="--on dev: the gain benchmark's folder (its question files)")
     parser.add_argument("--out", type=Path, default=Path("runs/gain/nll"),
-                        help="where per-task NLLs are kept (one JSON per model, reused)")
+                        help="where per-task NLLs are kept (one JSON per model and set, reused)")
     args = parser.parse_args(argv)
-    problems = load_benchmark("humaneval")
-    rows = sft_rows(((p, p.reference or "") for p in problems), docstrings=False)
+    if args.on == "humaneval":
+        pairs = [(p, p.reference or "") for p in load_benchmark("humaneval")]
+    else:
+        from gain import _verified
+
+        pairs = [(t.problem, t.correct().code) for t in _verified(args.data)[1]]
+    rows = sft_rows(pairs, docstrings=False)
     args.out.mkdir(parents=True, exist_ok=True)
 
     def nll(model_dir: str, name: str) -> np.ndarray:
-        path = args.out / f"{name}.json"
+        path = args.out / f"{name}-{args.on}.json"
         if path.is_file():
             return np.array(json.loads(path.read_text()))
         started = time.perf_counter()
@@ -73,8 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         return values
 
     base = nll(trainable_path("embedded:student"), "base")
-    console.print(f"untrained student: mean NLL {base.mean():.4f} per token on {len(base)} reference "
-                  "solutions", highlight=False)
+    console.print(f"untrained student: mean NLL {base.mean():.4f} per token on {len(base)} answers "
+                  f"({args.on})", highlight=False)
     for model in args.models:
         name = Path(model).parent.parent.name if Path(model).name == "model" else Path(model).name
         after = nll(model, name)
