@@ -4,14 +4,16 @@ Greedy pass@1 moves only when a task's answer flips, so on 164 tasks small shift
 (the same untrained student in bf16 and fp32 already flips 2 tasks). This measures, for every
 HumanEval task, the student's mean negative log-likelihood per token of the task's reference
 solution written as the student is trained to answer (one fenced block, the question's docstring
-left out), before and after training, paired. `--on dev` does the same for the dev questions'
-verified teacher answers (held out from training), to tell learning the teacher's distribution
-from transferring to HumanEval. A lower NLL means the student moved toward the
-right answer even where its greedy answer did not change. Nothing is chosen on it: HumanEval only
-measures.
+left out), before and after training, paired. A lower NLL means the student moved toward the
+right answer even where its greedy answer did not change. `--on teacher` scores the teacher's own
+passing HumanEval answers instead (the same tasks, in the style the student was trained on), and
+`--on dev` the dev questions' verified teacher answers (held out from training): together they
+tell learning the teacher's distribution from transferring to HumanEval. Nothing is chosen on
+it: HumanEval only measures.
 
     python bench/gain_nll.py runs/gain/train/<tag>/sft/model [more models ...]
-    python bench/gain_nll.py --on dev runs/gain/train/<tag>/sft/model   # the teacher's held-out answers
+    python bench/gain_nll.py --on dev runs/gain/train/<tag>/sft/model      # the teacher's held-out answers
+    python bench/gain_nll.py --on teacher runs/gain/train/<tag>/sft/model  # its passing HumanEval answers
 """
 
 from __future__ import annotations
@@ -58,9 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     """Print the paired NLL change of each trained model against the untrained student."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="+", help="trained model folders")
-    parser.add_argument("--on", choices=["humaneval", "dev"], default="humaneval",
-                        help="HumanEval's reference solutions, or the dev questions' verified "
-                             "teacher answers (held out from training: the teacher's own distribution)")
+    parser.add_argument("--on", choices=["humaneval", "teacher", "dev"], default="humaneval",
+                        help="HumanEval's reference solutions; the teacher's own passing HumanEval "
+                             "answers (--teacher-eval; the same tasks in the teacher's style); or the "
+                             "dev questions' verified teacher answers (held out from training)")
+    parser.add_argument("--teacher-eval", type=Path, default=Path("runs/gain/eval/teacher-greedy/humaneval"),
+                        help="--on teacher: the teacher's HumanEval evaluation folder (codistill eval)")
     parser.add_argument("--data", type=Path, default=Path("runs/gain"),
                         help="--on dev: the gain benchmark's folder (its question files)")
     parser.add_argument("--out", type=Path, default=Path("runs/gain/nll"),
@@ -68,6 +73,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.on == "humaneval":
         pairs = [(p, p.reference or "") for p in load_benchmark("humaneval")]
+    elif args.on == "teacher":
+        from codistill.evaluate.runner import read_scored
+        from codistill.extract import extract_code
+
+        by_id = {p.id: p for p in load_benchmark("humaneval")}
+        scored = read_scored(args.teacher_eval / "samples.jsonl")
+        if not scored:
+            raise SystemExit(f"{args.teacher_eval}: no scored samples; run `codistill eval --model "
+                             "embedded:teacher --benchmark humaneval --output DIR` first")
+        pairs = [(by_id[tid], extract_code(s.raw, "python", prompt=by_id[tid].prompt,
+                                           entry_point=by_id[tid].entry_point))
+                 for (tid, _), s in sorted(scored.items()) if s.passed and tid in by_id]
     else:
         from gain import _verified
 
