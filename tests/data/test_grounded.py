@@ -61,6 +61,12 @@ def lt(a, b):
     return a < b
 
 
+def _twice(values):
+    """A private helper: the sum of the values, twice."""
+    total = sum(values)
+    return total * 2
+
+
 class Stack:
     def __init__(self):
         self.items = []
@@ -95,7 +101,7 @@ def test_harvest_reads_functions_without_importing_them(tmp_path: Path) -> None:
     assert "lt" not in found  # trivial, and its docstring is too short to inspire anything
     assert found["push_all"].code.startswith("def push_all(self, values):")  # dedented method
     assert found["push_all"].summary == "Push every value onto the stack and return its new size."
-    assert "__init__" not in found  # dunder methods are plumbing, not exercises
+    assert "__init__" not in found and "_twice" not in found  # private: plumbing, not exercises
 
     assert found["count_words"].origin.endswith("tools.py:count_words")
 

@@ -165,7 +165,7 @@ def _candidates(tree: ast.Module) -> Iterator[tuple[ast.FunctionDef, bool]]:
 def functions_in(text: str, origin: str) -> Iterator[GroundedFunction]:
     """The functions of one Python source text that can ground a question (module docstring).
 
-    A short, non-dunder function or method with a docstring can inspire one (by what its
+    A short, public function or method with a docstring can inspire one (by what its
     docstring says, not by its code); `runnable` marks those that can also settle its tests,
     being self-contained top-level functions with safe imports (with or without a docstring).
     """
@@ -176,8 +176,8 @@ def functions_in(text: str, origin: str) -> Iterator[GroundedFunction]:
     imports = _imports(tree)
     known = set(dir(builtins))
     for fn, top in _candidates(tree):
-        if fn.end_lineno is None or fn.name.startswith("__"):
-            continue
+        if fn.end_lineno is None or fn.name.startswith("_"):
+            continue  # private helpers and dunders are plumbing; the teacher copies their names
         lines = fn.end_lineno - fn.lineno + 1
         code = ast.get_source_segment(text, fn)
         if code is None or not MIN_LINES <= lines <= MAX_INSPIRING_LINES:
