@@ -14,6 +14,7 @@ from codistill.data.grounded import (
     pick,
 )
 from codistill.data.synth import StubError
+from codistill.errors import UserError
 from codistill.models.fake import prompt_text
 
 USER_CODE = '''
@@ -109,8 +110,9 @@ def test_harvest_reads_functions_without_importing_them(tmp_path: Path) -> None:
 def test_harvest_reads_installed_modules_and_says_what_it_cannot_read(tmp_path: Path) -> None:
     found = harvest(["colorsys"])
     assert any(f.name == "rgb_to_hsv" and f.runnable for f in found)
-    with pytest.raises(GroundingError, match="neither a path nor an installed module"):
+    with pytest.raises(GroundingError, match="neither a path nor an installed module") as bad:
         harvest(["no_such_module_anywhere"])
+    assert isinstance(bad.value, UserError)  # commands print it in one line, no traceback
     with pytest.raises(GroundingError, match="compiled modules cannot be read"):
         harvest(["math"])
     with pytest.raises(GroundingError, match="no grounded function qualified"):

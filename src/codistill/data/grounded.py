@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codistill.data.synth import StubError, draft_question
+from codistill.errors import UserError
 from codistill.models.base import Request
 from codistill.prompting import render
 from codistill.records import Problem
@@ -62,7 +63,7 @@ MAX_INSPIRING_LINES = 40  # longer code is rarely one idea
 MIN_SUMMARY, MAX_SUMMARY = 20, 300  # characters of a docstring's first paragraph that inspire
 
 
-class GroundingError(ValueError):
+class GroundingError(UserError, ValueError):
     """A source of grounded functions that cannot be read; the message says what to change."""
 
 
