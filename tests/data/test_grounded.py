@@ -11,7 +11,7 @@ from codistill.data.grounded import (
     draft_grounded,
     grounded_request,
     harvest,
-    pick,
+    slot_order,
 )
 from codistill.data.synth import StubError
 from codistill.errors import UserError
@@ -116,16 +116,23 @@ def test_harvest_reads_installed_modules_and_says_what_it_cannot_read(tmp_path: 
     with pytest.raises(GroundingError, match="compiled modules cannot be read"):
         harvest(["math"])
     with pytest.raises(GroundingError, match="no grounded function qualified"):
-        pick(harvest([str(tmp_path)]), 0, seed=0)  # an empty folder
+        slot_order(harvest([str(tmp_path)]), seed=0)  # an empty folder
 
 
 def test_slots_visit_every_function_before_repeating(tmp_path: Path) -> None:
     """Each seed has its own order; a function comes back only after all the others."""
-    functions = harvest(["colorsys", str(_project(tmp_path))])
-    order = [pick(functions, i, seed=1).origin for i in range(len(functions))]
-    assert sorted(order) == sorted(f.origin for f in functions)
-    assert pick(functions, len(functions), seed=1).origin == order[0]
-    assert order != [pick(functions, i, seed=2).origin for i in range(len(functions))]
+    sources = ["colorsys", str(_project(tmp_path))]
+    functions = harvest(sources)
+    order = [f.origin for f in slot_order(functions, seed=1)]
+    assert sorted(order) == sorted(f.origin for f in functions)  # each one once per round
+    assert order == [f.origin for f in slot_order(list(reversed(functions)), seed=1)]
+    assert order != [f.origin for f in slot_order(functions, seed=2)]
+    from codistill.stages.questions import grounded_writer
+
+    writer = grounded_writer(sources, seed=1)
+    first = slot_order(functions, seed=1)[0]
+    assert f"`{first.origin.rsplit('/', 1)[-1]}`" in prompt_text(writer.request(len(order), 1)) \
+        or first.code in prompt_text(writer.request(len(order), 1))  # slot len(order) wraps round
 
 
 REPLY = '''```python

@@ -238,13 +238,13 @@ def harvest(sources: Iterable[str]) -> list[GroundedFunction]:
     return list(found.values())
 
 
-def pick(functions: list[GroundedFunction], index: int, seed: int) -> GroundedFunction:
-    """The function behind slot `index`: a seeded order, each function once before any repeats."""
+def slot_order(functions: list[GroundedFunction], seed: int) -> list[GroundedFunction]:
+    """The functions in the seeded order slots take them (slot i: order[i % len]), so each
+    function grounds one slot before any grounds a second."""
     if not functions:
         raise GroundingError("no grounded function qualified: name modules or folders with small, "
                              "self-contained functions (data.grounded_from)")
-    order = sorted(functions, key=lambda f: hashlib.sha256(f"{seed}:{f.origin}".encode()).digest())
-    return order[index % len(order)]
+    return sorted(functions, key=lambda f: hashlib.sha256(f"{seed}:{f.origin}".encode()).digest())
 
 
 def grounded_request(fn: GroundedFunction, index: int, seed: int = 0) -> Request:

@@ -122,14 +122,13 @@ def writers_for(data: Any, seed: int) -> list[tuple[SlotWriter, int]]:
 
 def grounded_writer(sources: Iterable[str], seed: int) -> SlotWriter:
     """Slots grounded in the functions of these modules or folders (codistill.data.grounded)."""
-    from codistill.data.grounded import draft_grounded, grounded_request, harvest, pick
+    from codistill.data.grounded import draft_grounded, grounded_request, harvest, slot_order
 
-    functions = harvest(sources)
-    pick(functions, 0, seed)  # no function at all is an error now, not at the first slot
+    order = slot_order(harvest(sources), seed)  # no function at all is an error now, not at slot 0
     return SlotWriter(prefix="grounded",
-                      request=lambda index, _seed: grounded_request(pick(functions, index, seed), index, seed),
+                      request=lambda index, _seed: grounded_request(order[index % len(order)], index, seed),
                       draft=lambda text, problem_id, index: draft_grounded(
-                          text, pick(functions, index, seed), problem_id))
+                          text, order[index % len(order)], problem_id))
 
 
 def _tokens(gens: Iterable[Any]) -> int:
