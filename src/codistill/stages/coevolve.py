@@ -110,11 +110,11 @@ class Coevolution:
         from codistill.extract import python_header
         from codistill.stages.evolve_screen import benchmark_index
         from codistill.stages.questions import (
-            grow_questions,
+            grow_sources,
+            question_slots,
             question_stats,
             verified,
             writer_sampling,
-            writers_for,
         )
 
         g = data.synth_generation
@@ -132,28 +132,23 @@ class Coevolution:
             if data.require_decontamination and index.skipped:
                 raise CoevolveError(f"data.require_decontamination is on but {', '.join(index.skipped)} "
                                     "could not be loaded; make them available or turn the option off")
-            previous = stage.rows()
-            writers = writers_for(data, self.config.seed)
-            total = sum(n for _, n in writers)
-            written = [len(previous)]
+            total = question_slots(data)
+            written = [len(stage.rows())]
 
             def advance(n: int) -> None:
                 written[0] += n
                 self.console.print(f"  questions: {written[0]}/{total} slots written")
 
-            self.console.print(f"[cyan]the teacher writes {total - len(previous)} question slots")
+            self.console.print(f"[cyan]the teacher writes {total - written[0]} question slots")
             teacher = self.sampler(m.teacher)
             try:
                 with stage.appender() as out:
-                    for writer, slots in writers:
-                        grow_questions(teacher, slots, seed=self.config.seed,
-                                       sampling=writer_sampling(g.temperature, g.top_p,
-                                                                g.max_new_tokens, self.config.seed),
-                                       limits=self.config.sandbox.limits(), out=out,
-                                       previous=previous, decontaminator=index,
-                                       workers=self.config.sandbox.workers, progress=advance,
-                                       writer=writer)
-                        previous = stage.rows()  # the next writer screens against these too
+                    grow_sources(teacher, data, seed=self.config.seed,
+                                 sampling=writer_sampling(g.temperature, g.top_p, g.max_new_tokens,
+                                                          self.config.seed),
+                                 limits=self.config.sandbox.limits(), out=out, rows=stage.rows,
+                                 decontaminator=index, workers=self.config.sandbox.workers,
+                                 progress=advance)
             finally:
                 teacher.close()
             stats = question_stats(stage.rows())  # earlier attempts' rows count too

@@ -131,11 +131,11 @@ class CycleRunner:
         """Teacher-written questions at its own level (data.seeds 'synth' and/or 'grounded'),
         screened; resumable."""
         from codistill.stages.questions import (
-            grow_questions,
+            grow_sources,
+            question_slots,
             question_stats,
             verified,
             writer_sampling,
-            writers_for,
         )
 
         data = self.config.data
@@ -147,17 +147,12 @@ class CycleRunner:
             started = self._clock()
             g = data.synth_generation
             sampling = writer_sampling(g.temperature, g.top_p, g.max_new_tokens, self.config.seed)
-            previous = stage.rows()
-            writers = writers_for(data, self.config.seed)
-            with self._bar("questions", sum(n for _, n in writers) - len(previous)) as advance, \
+            with self._bar("questions", question_slots(data) - len(stage.rows())) as advance, \
                     stage.appender() as out:
-                for writer, slots in writers:
-                    grow_questions(self.teacher, slots, seed=self.config.seed, sampling=sampling,
-                                   limits=self.limits, out=out, previous=previous,
-                                   decontaminator=self.benchmarks(),
-                                   workers=self.config.sandbox.workers, progress=advance,
-                                   writer=writer)
-                    previous = stage.rows()  # the next writer screens against these too
+                grow_sources(self.teacher, data, seed=self.config.seed, sampling=sampling,
+                             limits=self.limits, out=out, rows=stage.rows,
+                             decontaminator=self.benchmarks(), workers=self.config.sandbox.workers,
+                             progress=advance)
             stats = question_stats(stage.rows())  # earlier attempts' rows count too
             self._finish(stage, started, counts=stats.counts, teacher_tokens=stats.teacher_tokens)
         return [problem for problem, _ in verified(stage.rows())]

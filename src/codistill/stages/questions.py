@@ -110,14 +110,29 @@ class SlotWriter:
         default=lambda text, problem_id, _index: draft_question(text, problem_id))
 
 
-def writers_for(data: Any, seed: int) -> list[tuple[SlotWriter, int]]:
-    """(writer, slots) for each teacher-written source a run's `data` section names, in order."""
-    found: list[tuple[SlotWriter, int]] = []
+def question_slots(data: Any) -> int:
+    """How many slots the teacher-written sources of a run's `data` section ask for in all."""
+    return (data.synth_questions if "synth" in data.seeds else 0) + (
+        data.grounded_questions if "grounded" in data.seeds else 0)
+
+
+def grow_sources(teacher: Generator, data: Any, *, seed: int, sampling: Sampling, limits: Limits,
+                 out: Appender, rows: Callable[[], list[dict[str, Any]]], decontaminator: Any | None,
+                 workers: int | None, progress: Callable[[int], None] | None = None) -> None:
+    """Every teacher-written source `data.seeds` names (synth, then grounded) into one file.
+
+    `rows` reads what the file holds, so a resumed run skips finished slots and each source
+    screens its drafts against every question written before it.
+    """
+    writers: list[tuple[SlotWriter, int]] = []
     if "synth" in data.seeds:
-        found.append((SlotWriter(), data.synth_questions))
+        writers.append((SlotWriter(), data.synth_questions))
     if "grounded" in data.seeds:
-        found.append((grounded_writer(data.grounded_from, seed), data.grounded_questions))
-    return found
+        writers.append((grounded_writer(data.grounded_from, seed), data.grounded_questions))
+    for writer, slots in writers:
+        grow_questions(teacher, slots, seed=seed, sampling=sampling, limits=limits, out=out,
+                       previous=rows(), decontaminator=decontaminator, workers=workers,
+                       progress=progress, writer=writer)
 
 
 def grounded_writer(sources: Iterable[str], seed: int) -> SlotWriter:
