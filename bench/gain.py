@@ -128,14 +128,25 @@ def phase_answers(args: argparse.Namespace) -> None:
 
 
 def _extra_answers(out: Path, answers: int, train: list[Taught]) -> dict[str, list[str]]:
-    """Distinct passing sampled solutions per training question, the greedy one excluded."""
+    """Distinct passing sampled solutions per training question, the greedy one excluded.
+
+    Says how many training questions have been sampled; none at all is an error.
+    """
     from codistill.evaluate.runner import read_scored
     from codistill.extract import extract_code
     from codistill.stages.teach import same_code
 
     by_id = {t.problem.id: t for t in train}
+    scored = read_scored(_sampled_dir(out, answers) / "samples.jsonl")
+    sampled = {tid for tid, _ in scored} & set(by_id)
+    hint = f"`python bench/gain.py answers --answers {answers}` samples them (or train with --answers 1)"
+    if not sampled:
+        raise SystemExit(f"--answers {answers}: no training question has sampled answers yet; {hint}")
+    if len(sampled) < len(by_id):
+        console.print(f"  sampled answers for {len(sampled)} of {len(by_id)} training questions; {hint}",
+                      highlight=False)
     found: dict[str, list[str]] = {}
-    for (tid, _), sample in sorted(read_scored(_sampled_dir(out, answers) / "samples.jsonl").items()):
+    for (tid, _), sample in sorted(scored.items()):
         if not sample.passed or tid not in by_id:
             continue
         p = by_id[tid].problem
@@ -162,20 +173,6 @@ def _evaluate(cfg: RunConfig, cache, spec: str, out_dir: Path, dev: list,
                       f" ({time.perf_counter() - started:.0f}s)", highlight=False)
     model.close()
     return results
-
-
-def _say_sampled(out: Path, answers: int, train: list[Taught]) -> None:
-    """Say how many training questions the answers phase has sampled; none at all is an error."""
-    from codistill.evaluate.runner import read_scored
-
-    ids = {t.problem.id for t in train}
-    sampled = {tid for tid, _ in read_scored(_sampled_dir(out, answers) / "samples.jsonl")} & ids
-    hint = f"`python bench/gain.py answers --answers {answers}` samples them (or train with --answers 1)"
-    if not sampled:
-        raise SystemExit(f"--answers {answers}: no training question has sampled answers yet; {hint}")
-    if len(sampled) < len(ids):
-        console.print(f"  sampled answers for {len(sampled)} of {len(ids)} training questions; {hint}",
-                      highlight=False)
 
 
 def _rows_for(arm: str, train: list[Taught], cfg: RunConfig, cache, out: Path, answers: int = 1,
@@ -210,7 +207,6 @@ def _rows_for(arm: str, train: list[Taught], cfg: RunConfig, cache, out: Path, a
         return sft_rows(own, docstrings=docstrings), []
     sft = sft_rows(((t.problem, t.correct().code) for t in train), docstrings=docstrings)
     if answers > 1:
-        _say_sampled(out, answers, train)
         extra = _extra_answers(out, answers, train)
         sft += sft_rows(((t.problem, code) for t in train for code in extra.get(t.problem.id, [])),
                         docstrings=docstrings)
