@@ -1,5 +1,6 @@
 """The gain benchmark: does distillation make the embedded student better on all of HumanEval?
 
+    python bench/gain.py restore      # a fresh machine: the committed questions and answers
     python bench/gain.py data --slots 3000 --data-seed 0   # verified teacher questions (resumable;
     python bench/gain.py data --slots 3000 --data-seed 1   #   seeds can run side by side)
     python bench/gain.py data --source grounded --slots 512   # questions grounded in real functions
@@ -9,6 +10,7 @@
     python bench/gain.py train --arm soda    # one full SODA cycle (codistill run) on the same questions
     python bench/gain.py train --arm kd [--on-policy 0.5]   # logit distillation (GOLD/ULD)
     python bench/gain.py report --results docs/results/gain   # table + scaling curve of all runs
+    python bench/gain.py save         # gzip questions, sampled answers, untrained evals into docs/
 
 Side by side, give each process one thread (OMP_NUM_THREADS=1): two 2-thread torch processes on
 2 cores run about 4x slower. Each train run writes results/<tag>.json and prints its figures.
@@ -25,6 +27,7 @@ import sys
 import time
 from pathlib import Path
 
+from gain_store import STORE, phase_restore, phase_save  # bench/ is first on sys.path
 from rich.console import Console
 
 from codistill.config import KD, Data, RunConfig
@@ -127,18 +130,27 @@ def phase_answers(args: argparse.Namespace) -> None:
                   "passing solutions", highlight=False)
 
 
-def _extra_answers(out: Path, answers: int, train: list[Taught]) -> dict[str, list[str]]:
+def _sampled_ids(out: Path, answers: int, train: list[Taught], limit: int = 0) -> set[str]:
+    """Training questions with sampled answers, only the first `limit` questions when it is set."""
+    from codistill.evaluate.runner import read_scored
+
+    ids = [t.problem.id for t in (train[:limit] if limit else train)]
+    return {tid for tid, _ in read_scored(_sampled_dir(out, answers) / "samples.jsonl")} & set(ids)
+
+
+def _extra_answers(out: Path, answers: int, train: list[Taught], limit: int = 0) -> dict[str, list[str]]:
     """Distinct passing sampled solutions per training question, the greedy one excluded.
 
-    Says how many training questions have been sampled; none at all is an error.
+    Only the first `limit` training questions contribute (0: all). Says how many training
+    questions have been sampled; none at all is an error.
     """
     from codistill.evaluate.runner import read_scored
     from codistill.extract import extract_code
     from codistill.stages.teach import same_code
 
-    by_id = {t.problem.id: t for t in train}
     scored = read_scored(_sampled_dir(out, answers) / "samples.jsonl")
-    sampled = {tid for tid, _ in scored} & set(by_id)
+    sampled = _sampled_ids(out, answers, train, limit)
+    by_id = {t.problem.id: t for t in (train[:limit] if limit else train)}
     hint = f"`python bench/gain.py answers --answers {answers}` samples them (or train with --answers 1)"
     if not sampled:
         raise SystemExit(f"--answers {answers}: no training question has sampled answers yet; {hint}")
@@ -147,7 +159,7 @@ def _extra_answers(out: Path, answers: int, train: list[Taught]) -> dict[str, li
                       highlight=False)
     found: dict[str, list[str]] = {}
     for (tid, _), sample in sorted(scored.items()):
-        if not sample.passed or tid not in by_id:
+        if not sample.passed or tid not in sampled:
             continue
         p = by_id[tid].problem
         code = extract_code(sample.raw, "python", prompt=p.prompt, entry_point=p.entry_point)
@@ -176,7 +188,7 @@ def _evaluate(cfg: RunConfig, cache, spec: str, out_dir: Path, dev: list,
 
 
 def _rows_for(arm: str, train: list[Taught], cfg: RunConfig, cache, out: Path, answers: int = 1,
-              docstrings: bool = True) -> tuple[list[dict], list[dict]]:
+              docstrings: bool = True, sampled: int = 0) -> tuple[list[dict], list[dict]]:
     """(SFT rows, DPO rows) of one arm; every arm trains on the same questions.
 
     sft: the teacher's verified answers. sft+dpo: those, then DPO on (teacher's answer, an AST
@@ -207,7 +219,7 @@ def _rows_for(arm: str, train: list[Taught], cfg: RunConfig, cache, out: Path, a
         return sft_rows(own, docstrings=docstrings), []
     sft = sft_rows(((t.problem, t.correct().code) for t in train), docstrings=docstrings)
     if answers > 1:
-        extra = _extra_answers(out, answers, train)
+        extra = _extra_answers(out, answers, train, sampled)
         sft += sft_rows(((t.problem, code) for t in train for code in extra.get(t.problem.id, [])),
                         docstrings=docstrings)
     if arm in ("sft", "kd"):  # kd distils the teacher's logits over the same answers
@@ -246,7 +258,10 @@ def phase_train(args: argparse.Namespace) -> None:
     train, dev = _verified(out)
     train = train[: args.rows] if args.rows else train
     # The model folder is shared by a dev-only run and the HumanEval run of the same settings.
+    # Which questions have sampled answers is part of the data: the tag names it when not all do.
+    sampled = len(_sampled_ids(out, args.answers, train, args.sampled)) if args.answers > 1 else 0
     model_tag = (f"{args.arm}-rows{len(train)}" + (f"-ans{args.answers}" if args.answers > 1 else "")
+                 + (f"-sampled{sampled}" if args.answers > 1 and sampled < len(train) else "")
                  + (f"-onpolicy{args.on_policy:g}" if args.arm == "kd" and args.on_policy else "")
                  + (f"-gen{args.max_completion}" if args.arm == "kd" and args.on_policy
                     and args.max_completion != 512 else "")
@@ -264,12 +279,12 @@ def phase_train(args: argparse.Namespace) -> None:
     if args.arm == "soda":
         return _train_soda(args, cfg, train, dev, base, out, model_tag, tag, timings)
     started = time.perf_counter()
-    sft, dpo = _rows_for(args.arm, train, cfg, cache, out, args.answers, args.docstrings)
+    sft, dpo = _rows_for(args.arm, train, cfg, cache, out, args.answers, args.docstrings, args.sampled)
     timings["rows"] = time.perf_counter() - started
     epochs = args.epochs
     if args.arm == "control" and sft:  # the same number of training tokens as the teacher's rows
         teacher_tokens = _tokens(_rows_for("sft", train, cfg, cache, out, args.answers,
-                                           args.docstrings)[0])
+                                           args.docstrings, args.sampled)[0])
         epochs = args.epochs * teacher_tokens / max(_tokens(sft), 1)
     started = time.perf_counter()
     if args.arm == "kd":
@@ -301,7 +316,8 @@ def phase_train(args: argparse.Namespace) -> None:
     after = _evaluate(cfg, cache, str(model_dir), out / "eval" / (model_tag + suffix), dev,
                       not args.dev_only)
     timings["eval_after"] = time.perf_counter() - started
-    summary = {"tag": tag, "arm": args.arm, "questions": len(train), "sft_rows": len(sft), "answers": args.answers, "freeze": args.freeze,
+    summary = {"tag": tag, "arm": args.arm, "questions": len(train), "sft_rows": len(sft),
+               "answers": args.answers, "sampled_questions": sampled, "freeze": args.freeze,
                "dpo_rows": len(dpo), "docstrings": args.docstrings, "epochs": epochs,
                "student_dtype": args.student_dtype, "lr": args.lr, "seed": args.seed,
                "dev_questions": len(dev), "steps": steps, "sft_loss": result.train_loss,
@@ -361,7 +377,9 @@ def _compare_and_save(summary: dict, base: dict, after: dict, out: Path, tag: st
 def main(argv: list[str] | None = None) -> int:
     """Run one phase of the gain benchmark."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("phase", choices=["data", "answers", "train", "report"])
+    parser.add_argument("phase", choices=["restore", "data", "answers", "train", "report", "save"])
+    parser.add_argument("--store", default=str(STORE),
+                        help="save/restore: the committed folder of gzipped questions and answers")
     parser.add_argument("--results", help="report: the folder of result JSON files (default: OUT/results)")
     parser.add_argument("--out", default="runs/gain")
     parser.add_argument("--slots", type=int, default=2000)
@@ -391,6 +409,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--accum", type=int, default=1)
+    parser.add_argument("--sampled", type=int, default=0,
+                        help="train: take sampled answers from the first N training questions only "
+                             "(0 = every one sampled); the runs of sessions 3-6 are --rows 128 --sampled 80")
     parser.add_argument("--answers", type=int, default=4,
                         help="answers: teacher samples per question; train: also use the distinct "
                              "passing ones of that phase (1 = the greedy verified answer only)")
@@ -412,7 +433,9 @@ def main(argv: list[str] | None = None) -> int:
 
         phase_report(args)
         return 0
-    {"data": phase_data, "answers": phase_answers, "train": phase_train}[args.phase](args)
+    phases = {"data": phase_data, "answers": phase_answers, "train": phase_train,
+              "save": phase_save, "restore": phase_restore}
+    phases[args.phase](args)
     return 0
 
 

@@ -1,0 +1,67 @@
+"""Carry the gain benchmark's costly inputs across machines: save them to docs/, restore them.
+
+A run folder does not survive a fresh machine, and the teacher's questions and sampled answers
+cost CPU hours. `save` copies them (and the untrained student's and the teacher's scored answers)
+gzipped into a folder that is committed; `restore` puts them back where the phases resume from.
+Trained models' evaluations are not stored: their models are not either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import shutil
+from pathlib import Path
+
+from rich.console import Console
+
+console = Console(stderr=True)
+STORE = Path("docs/results/gain/store")
+# Evaluations of models that exist on any machine (the embedded ones), by folder name under eval/.
+KEPT_EVALS = ("base", "teacher", "control-own")
+
+
+def stored_files(out: Path) -> list[Path]:
+    """The files under `out` worth carrying: questions, and evaluations of the embedded models."""
+    found = sorted(out.glob("questions-*.jsonl"))
+    for folder in sorted((out / "eval").glob("*")) if (out / "eval").is_dir() else []:
+        if folder.is_dir() and folder.name.startswith(KEPT_EVALS):
+            found += sorted(p for p in folder.rglob("*") if p.name in ("eval.json", "samples.jsonl"))
+    return found
+
+
+def phase_save(args: argparse.Namespace) -> None:
+    """Gzip every stored file of OUT into the store (replacing older copies)."""
+    out, store = Path(args.out), Path(args.store)
+    files = stored_files(out)
+    if not files:
+        raise SystemExit(f"nothing to save in {out}: run the data phase first (or pass --out)")
+    for path in files:
+        target = store / path.relative_to(out)
+        target = target.with_name(target.name + ".gz")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # mtime 0: unchanged data gives an unchanged file, so git sees no change.
+        with path.open("rb") as src, target.open("wb") as raw, \
+                gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as dst:
+            shutil.copyfileobj(src, dst)
+    console.print(f"saved {len(files)} files from {out} to {store}", highlight=False)
+
+
+def phase_restore(args: argparse.Namespace) -> None:
+    """Unpack the store into OUT; a file already there is kept when it is at least as long."""
+    out, store = Path(args.out), Path(args.store)
+    packed = sorted(store.rglob("*.gz")) if store.is_dir() else []
+    if not packed:
+        raise SystemExit(f"{store} holds no saved files: run `python bench/gain.py save` where the data is")
+    restored = 0
+    for path in packed:
+        target = out / path.relative_to(store).with_suffix("")
+        with gzip.open(path, "rb") as src:
+            data = src.read()
+        # Resumable phases only append: a longer local file holds newer work than the store.
+        if target.exists() and target.stat().st_size >= len(data):
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        restored += 1
+    console.print(f"restored {restored} of {len(packed)} files from {store} into {out}", highlight=False)
