@@ -36,9 +36,9 @@ def _base(dtype: str) -> str:
 
 
 def recipe(r: dict) -> str:
-    """One training recipe: the run's tag without its rows, answers and seed (points on one curve)."""
+    """One training recipe: the run's tag without its data (rows, answers, sampled) and seed (one curve)."""
     # The tag names every setting (KD's cross-entropy and on-policy share, docstrings, dtype).
-    return re.sub(r"-rows\d+|-ans\d+|-seed\d+(\.session\d+)?", "", r["file"][:-5])
+    return re.sub(r"-rows\d+|-ans\d+|-sampled\d+|-seed\d+(\.session\d+)?", "", r["file"][:-5])
 
 
 def _seed_means(runs: list[dict], out: Path) -> list[str]:

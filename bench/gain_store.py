@@ -1,9 +1,10 @@
 """Carry the gain benchmark's costly inputs across machines: save them to docs/, restore them.
 
 A run folder does not survive a fresh machine, and the teacher's questions and sampled answers
-cost CPU hours. `save` copies them (and the untrained student's and the teacher's scored answers)
-gzipped into a folder that is committed; `restore` puts them back where the phases resume from.
-Trained models' evaluations are not stored: their models are not either.
+cost CPU hours. `save` copies them and every evaluation's scored answers gzipped into a folder
+that is committed; `restore` puts them back where the phases resume from and where the report
+reads them. A restored evaluation is reused only by the same weights: its settings name the
+model's content hash, and the evaluation refuses to mix answers of other weights into it.
 """
 
 from __future__ import annotations
@@ -17,16 +18,14 @@ from rich.console import Console
 
 console = Console(stderr=True)
 STORE = Path("docs/results/gain/store")
-# Evaluations of models that exist on any machine (the embedded ones), by folder name under eval/.
-KEPT_EVALS = ("base", "teacher", "control-own")
+EVAL_FILES = ("eval.json", "samples.jsonl", "results.json")  # what an evaluation resumes and reports from
 
 
 def stored_files(out: Path) -> list[Path]:
-    """The files under `out` worth carrying: questions, and evaluations of the embedded models."""
+    """The files under `out` worth carrying: the questions and every evaluation's answers and scores."""
     found = sorted(out.glob("questions-*.jsonl"))
-    for folder in sorted((out / "eval").glob("*")) if (out / "eval").is_dir() else []:
-        if folder.is_dir() and folder.name.startswith(KEPT_EVALS):
-            found += sorted(p for p in folder.rglob("*") if p.name in ("eval.json", "samples.jsonl"))
+    if (out / "eval").is_dir():
+        found += sorted(p for p in (out / "eval").rglob("*") if p.name in EVAL_FILES)
     return found
 
 

@@ -24,12 +24,15 @@ def _run(tmp_path: Path) -> Path:
     return out
 
 
-def test_save_keeps_questions_and_embedded_models_answers_only(tmp_path: Path) -> None:
+def test_save_keeps_questions_and_evaluations_only(tmp_path: Path) -> None:
     out = _run(tmp_path)
+    (out / "train" / "sft-rows8-seed0").mkdir(parents=True)
+    (out / "train" / "sft-rows8-seed0" / "model.safetensors").write_bytes(b"weights")
     names = {str(p.relative_to(out)) for p in stored_files(out)}
-    # A trained model's answers are left out: the model itself is not stored.
+    # Models are left out (hundreds of MB); the evaluations are what the report reads.
     assert names == {"questions-0.jsonl", "eval/base-float32/humaneval/samples.jsonl",
-                     "eval/base-float32/humaneval/eval.json", "eval/teacher-sampled-n4/samples.jsonl"}
+                     "eval/base-float32/humaneval/eval.json", "eval/teacher-sampled-n4/samples.jsonl",
+                     "eval/sft-rows8-seed0/dev/samples.jsonl"}
     store = tmp_path / "store"
     phase_save(Namespace(out=str(out), store=str(store)))
     with gzip.open(store / "questions-0.jsonl.gz", "rt") as fh:
