@@ -10,7 +10,7 @@
     python bench/gain.py train --arm soda    # one full SODA cycle (codistill run) on the same questions
     python bench/gain.py train --arm kd [--on-policy 0.5]   # logit distillation (GOLD/ULD)
     python bench/gain.py report --results docs/results/gain   # table + scaling curve of all runs
-    python bench/gain.py save         # gzip questions, sampled answers, untrained evals into docs/
+    python bench/gain.py save         # gzip questions, sampled answers and evaluations into docs/
 
 Side by side, give each process one thread (OMP_NUM_THREADS=1): two 2-thread torch processes on
 2 cores run about 4x slower. Each train run writes results/<tag>.json and prints its figures.
