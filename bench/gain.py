@@ -130,12 +130,16 @@ def phase_answers(args: argparse.Namespace) -> None:
                   "passing solutions", highlight=False)
 
 
-def _sampled_ids(out: Path, answers: int, train: list[Taught], limit: int = 0) -> set[str]:
-    """Training questions with sampled answers, only the first `limit` questions when it is set."""
+def _read_sampled(out: Path, answers: int) -> dict:
+    """The answers phase's scored samples, by (question id, index)."""
     from codistill.evaluate.runner import read_scored
 
-    ids = [t.problem.id for t in (train[:limit] if limit else train)]
-    return {tid for tid, _ in read_scored(_sampled_dir(out, answers) / "samples.jsonl")} & set(ids)
+    return read_scored(_sampled_dir(out, answers) / "samples.jsonl")
+
+
+def _sampled_ids(scored: dict, train: list[Taught]) -> set[str]:
+    """The training questions among those with scored samples."""
+    return {tid for tid, _ in scored} & {t.problem.id for t in train}
 
 
 def _extra_answers(out: Path, answers: int, train: list[Taught], limit: int = 0) -> dict[str, list[str]]:
@@ -144,13 +148,12 @@ def _extra_answers(out: Path, answers: int, train: list[Taught], limit: int = 0)
     Only the first `limit` training questions contribute (0: all). Says how many training
     questions have been sampled; none at all is an error.
     """
-    from codistill.evaluate.runner import read_scored
     from codistill.extract import extract_code
     from codistill.stages.teach import same_code
 
-    scored = read_scored(_sampled_dir(out, answers) / "samples.jsonl")
-    sampled = _sampled_ids(out, answers, train, limit)
+    scored = _read_sampled(out, answers)
     by_id = {t.problem.id: t for t in (train[:limit] if limit else train)}
+    sampled = _sampled_ids(scored, list(by_id.values()))
     hint = f"`python bench/gain.py answers --answers {answers}` samples them (or train with --answers 1)"
     if not sampled:
         raise SystemExit(f"--answers {answers}: no training question has sampled answers yet; {hint}")
@@ -259,7 +262,8 @@ def phase_train(args: argparse.Namespace) -> None:
     train = train[: args.rows] if args.rows else train
     # The model folder is shared by a dev-only run and the HumanEval run of the same settings.
     # Which questions have sampled answers is part of the data: the tag names it when not all do.
-    sampled = len(_sampled_ids(out, args.answers, train, args.sampled)) if args.answers > 1 else 0
+    sampled = (len(_sampled_ids(_read_sampled(out, args.answers), train[: args.sampled or None]))
+               if args.answers > 1 else 0)
     model_tag = (f"{args.arm}-rows{len(train)}" + (f"-ans{args.answers}" if args.answers > 1 else "")
                  + (f"-sampled{sampled}" if args.answers > 1 and sampled < len(train) else "")
                  + (f"-onpolicy{args.on_policy:g}" if args.arm == "kd" and args.on_policy else "")
