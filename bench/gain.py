@@ -1,10 +1,12 @@
 """The gain benchmark: does distillation make the embedded student better on all of HumanEval?
 
+    python bench/gain.py all          # the whole experiment: every phase below, 2 at a time, 3 seeds
     python bench/gain.py restore      # a fresh machine: the committed questions and answers
     python bench/gain.py data --slots 3000 --data-seed 0   # verified teacher questions (resumable;
     python bench/gain.py data --slots 3000 --data-seed 1   #   seeds can run side by side)
     python bench/gain.py data --source grounded --slots 512   # questions grounded in real functions
     python bench/gain.py answers --answers 4            # more teacher solutions per training question
+    python bench/gain.py base         # the untrained student on the dev set and HumanEval
     python bench/gain.py train --seed 0 [--rows N] [--dev-only]   # the frozen recipe (SFT), see --help
     python bench/gain.py train --arm control | --arm sft+dpo
     python bench/gain.py train --arm soda    # one full SODA cycle (codistill run) on the same questions
@@ -79,8 +81,9 @@ def phase_data(args: argparse.Namespace) -> None:
                     else f"questions-{args.data_seed}.jsonl")
     writer = grounded_writer(args.grounded_from or DEFAULT_SOURCES, args.data_seed) if grounded else None
     started = time.perf_counter()
-    for end in range(args.chunk, args.slots + args.chunk, args.chunk):
-        end = min(end, args.slots)
+    slots = args.slots or 2000
+    for end in range(args.chunk, slots + args.chunk, args.chunk):
+        end = min(end, slots)
         with Appender(q_path) as q_out:
             grow_questions(teacher, end, seed=args.data_seed, sampling=WRITER, limits=limits,
                            out=q_out, previous=_rows(q_path), decontaminator=decontam,
@@ -89,7 +92,7 @@ def phase_data(args: argparse.Namespace) -> None:
         counts: dict[str, int] = {}
         for row in rows:
             counts[row["status"]] = counts.get(row["status"], 0) + 1
-        console.print(f"slots {end}/{args.slots}: {counts}; {time.perf_counter() - started:.0f}s",
+        console.print(f"slots {end}/{slots}: {counts}; {time.perf_counter() - started:.0f}s",
                       highlight=False)
 
 
@@ -246,20 +249,13 @@ def _tokens(rows: list[dict]) -> int:
                    for m in r[col]) / 3.5)
 
 
-def phase_train(args: argparse.Namespace) -> None:
-    """Train the student on one arm's rows, evaluate before and after, compare (paired)."""
-    from codistill.config import DPO, SFT
-    from codistill.roles import trainable_path
-    from codistill.train import sft_rows, train_dpo, train_sft
+def _suffix(args: argparse.Namespace) -> str:
+    """What names the student's evaluations in a dtype other than the teacher data's."""
+    return "" if args.student_dtype == DTYPE else f"-{args.student_dtype}"
 
-    out = Path(args.out)
-    # The student's answers in its own dtype; the trained model does not depend on it, only
-    # where its evaluations go (bf16 rounds away updates smaller than its resolution).
-    cfg = _config(args, dtype=args.student_dtype)
-    suffix = "" if args.student_dtype == DTYPE else f"-{args.student_dtype}"
-    cache = open_cache(cfg)
-    train, dev = _verified(out)
-    train = train[: args.rows] if args.rows else train
+
+def _tags(args: argparse.Namespace, out: Path, train: list[Taught]) -> tuple[str, str, int]:
+    """(model tag, result tag, training questions with sampled answers) of one train run."""
     # The model folder is shared by a dev-only run and the HumanEval run of the same settings.
     # Which questions have sampled answers is part of the data: the tag names it when not all do.
     sampled = (len(_sampled_ids(_read_sampled(out, args.answers), train[: args.sampled or None]))
@@ -273,7 +269,39 @@ def phase_train(args: argparse.Namespace) -> None:
                  + (f"-freeze{args.freeze}" if args.freeze else "")
                  + ("" if args.docstrings else "-nodoc")
                  + f"-lr{args.lr:g}-ep{args.epochs:g}-seed{args.seed}")
-    tag = model_tag + suffix + ("-dev" if args.dev_only else "")
+    return model_tag, model_tag + _suffix(args) + ("-dev" if args.dev_only else ""), sampled
+
+
+def tag_of(args: argparse.Namespace) -> str:
+    """The name `train` with these arguments gives its results file (results/<tag>.json)."""
+    out = Path(args.out)
+    train, _ = _verified(out)
+    return _tags(args, out, train[: args.rows] if args.rows else train)[1]
+
+
+def phase_base(args: argparse.Namespace) -> None:
+    """The untrained student on the dev questions and all of HumanEval (train reuses it)."""
+    out = Path(args.out)
+    cfg = _config(args, dtype=args.student_dtype)
+    _, dev = _verified(out)
+    _evaluate(cfg, open_cache(cfg), "embedded:student", out / "eval" / f"base{_suffix(args)}", dev)
+
+
+def phase_train(args: argparse.Namespace) -> None:
+    """Train the student on one arm's rows, evaluate before and after, compare (paired)."""
+    from codistill.config import DPO, SFT
+    from codistill.roles import trainable_path
+    from codistill.train import sft_rows, train_dpo, train_sft
+
+    out = Path(args.out)
+    # The student's answers in its own dtype; the trained model does not depend on it, only
+    # where its evaluations go (bf16 rounds away updates smaller than its resolution).
+    cfg = _config(args, dtype=args.student_dtype)
+    suffix = _suffix(args)
+    cache = open_cache(cfg)
+    train, dev = _verified(out)
+    train = train[: args.rows] if args.rows else train
+    model_tag, tag, sampled = _tags(args, out, train)
     console.print(f"[bold]{tag}[/]: {len(train)} training questions, {len(dev)} dev questions",
                   highlight=False)
     timings: dict[str, float] = {}
@@ -378,15 +406,21 @@ def _compare_and_save(summary: dict, base: dict, after: dict, out: Path, tag: st
     console.print(f"seconds: {summary['seconds']}", highlight=False)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one phase of the gain benchmark."""
+def build_parser() -> argparse.ArgumentParser:
+    """The gain benchmark's command line (every phase's flags)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("phase", choices=["restore", "data", "answers", "train", "report", "save"])
+    parser.add_argument("phase", choices=["all", "restore", "data", "answers", "base", "train", "report",
+                                          "save"])
     parser.add_argument("--store", default=str(STORE),
                         help="save/restore: the committed folder of gzipped questions and answers")
     parser.add_argument("--results", help="report: the folder of result JSON files (default: OUT/results)")
     parser.add_argument("--out", default="runs/gain")
-    parser.add_argument("--slots", type=int, default=2000)
+    parser.add_argument("--slots", type=int,
+                        help="data: slots per data seed (default 2000); all: default 320, the committed pool")
+    parser.add_argument("--data-seeds", type=int, default=2, help="all: data seeds written side by side")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="all: training seeds")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="all: phases run at once, each with one thread (this CPU: its 2 cores)")
     parser.add_argument("--chunk", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-seed", type=int, default=0)
@@ -430,14 +464,24 @@ def main(argv: list[str] | None = None) -> int:
                              "(off by default: tags of runs without them end in -nodoc)")
     parser.add_argument("--freeze", type=int, default=15,
                         help="freeze the embeddings and this many lowest layers (CPU speed)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one phase of the gain benchmark."""
+    args = build_parser().parse_args(argv)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     if args.phase == "report":
         from gain_report import phase_report  # bench/ is the script's folder, first on sys.path
 
         phase_report(args)
         return 0
-    phases = {"data": phase_data, "answers": phase_answers, "train": phase_train,
+    if args.phase == "all":
+        from gain_experiment import phase_all
+
+        phase_all(args, tag_of)
+        return 0
+    phases = {"data": phase_data, "base": phase_base, "answers": phase_answers, "train": phase_train,
               "save": phase_save, "restore": phase_restore}
     phases[args.phase](args)
     return 0
