@@ -81,13 +81,15 @@ def run_steps(steps: list[Step], jobs: int, logs: Path, cores: int | None = None
     """
     logs.mkdir(parents=True, exist_ok=True)
     cores = cores or os.cpu_count() or 1
-    threads = max(1, cores // max(1, min(jobs, len(steps))))
     pending, running, seconds = list(steps), {}, {}
     last_beat = time.monotonic()
     try:
         while pending or running:
             while pending and len(running) < jobs:
                 step = pending.pop(0)
+                # A step's share of the cores counts the steps it will run beside (a seed whose
+                # model is already trained ends in a minute; the last one left gets every core).
+                threads = max(1, cores // min(jobs, len(pending) + len(running) + 1))
                 log = logs / f"{step.name}.log"
                 env = os.environ | {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
                 with log.open("a") as fh:
