@@ -50,7 +50,8 @@ WRITER = writer_sampling(_W.temperature, _W.top_p, _W.max_new_tokens, seed=0)
 
 def _config(args: argparse.Namespace, batch_size: int = 16, dtype: str = DTYPE) -> RunConfig:
     return RunConfig.model_validate({"name": "gain", "seed": args.seed,
-                                     "models": {"dtype": dtype, "batch_size": batch_size}})
+                                     "models": {"dtype": dtype, "batch_size": batch_size,
+                                                "device": args.device}})
 
 
 def _rows(path: Path) -> list[dict]:
@@ -268,7 +269,8 @@ def _tags(args: argparse.Namespace, out: Path, train: list[Taught]) -> tuple[str
                  + (f"-ce{args.ce:g}" if args.arm == "kd" else "")
                  + (f"-freeze{args.freeze}" if args.freeze else "")
                  + ("" if args.docstrings else "-nodoc")
-                 + f"-lr{args.lr:g}-ep{args.epochs:g}-seed{args.seed}")
+                 + f"-lr{args.lr:g}-ep{args.epochs:g}-seed{args.seed}"
+                 + ("" if args.device == "cpu" else f"-{args.device}"))  # GPU kernels train other weights
     return model_tag, model_tag + _suffix(args) + ("-dev" if args.dev_only else ""), sampled
 
 
@@ -330,18 +332,18 @@ def phase_train(args: argparse.Namespace) -> None:
                              max_length=768, max_completion_length=args.max_completion,
                              on_policy=args.on_policy,
                              freeze_layers=args.freeze, crossentropy_weight=args.ce),
-                          eval_rows=dev_rows, seed=args.seed, device="cpu", progress=True)
+                          eval_rows=dev_rows, seed=args.seed, device=args.device, progress=True)
     else:
         settings = SFT(lr=args.lr, epochs=epochs, batch_size=args.batch, grad_accum=args.accum,
                        max_length=768, freeze_layers=args.freeze)
         result = train_sft(trainable_path("embedded:student"), sft, out / "train" / model_tag / "sft",
-                           settings, seed=args.seed, device="cpu", progress=False)
+                           settings, seed=args.seed, device=args.device, progress=False)
     model_dir, steps = result.model_dir, {"sft": result.steps}
     tokens_per_s = result.metrics.get("train_samples_per_second", 0) * _tokens(sft) / max(len(sft), 1)
     if dpo:
         d = train_dpo(model_dir, dpo, out / "train" / model_tag / "dpo",
                       DPO(lr=args.dpo_lr, beta=0.1, epochs=1, batch_size=2, grad_accum=2,
-                          max_length=768), seed=args.seed, device="cpu", progress=False)
+                          max_length=768), seed=args.seed, device=args.device, progress=False)
         model_dir, steps["dpo"] = d.model_dir, d.steps
     timings["train"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -415,6 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="save/restore: the committed folder of gzipped questions and answers")
     parser.add_argument("--results", help="report: the folder of result JSON files (default: OUT/results)")
     parser.add_argument("--out", default="runs/gain")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                        help="where the models answer and train (runs on cuda are tagged -cuda)")
     parser.add_argument("--slots", type=int,
                         help="data: slots per data seed (default 2000); all: default 320, the committed pool")
     parser.add_argument("--data-seeds", type=int, default=2, help="all: data seeds written side by side")

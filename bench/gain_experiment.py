@@ -47,7 +47,7 @@ def _recipe_flags(args: argparse.Namespace) -> list[str]:
 
 def plan(args: argparse.Namespace) -> list[tuple[str, list[Step]]]:
     """The experiment's stages in order; the steps inside a stage are independent of each other."""
-    out = ["--out", args.out]
+    out = ["--out", args.out, "--device", args.device]
     slots = str(args.slots or 320)
     stages = [("questions", [Step(f"data-{s}", ("data", "--data-seed", str(s), "--slots", slots,
                                                 "--chunk", str(args.chunk), *out))
