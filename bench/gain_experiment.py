@@ -42,6 +42,8 @@ def _recipe_flags(args: argparse.Namespace) -> list[str]:
             "--epochs", f"{args.epochs:g}", "--batch", str(args.batch), "--accum", str(args.accum),
             "--answers", str(args.answers), "--sampled", str(args.sampled),
             "--freeze", str(args.freeze), "--student-dtype", args.student_dtype,
+            "--on-policy", f"{args.on_policy:g}", "--max-completion", str(args.max_completion),
+            "--ce", f"{args.ce:g}", "--dpo-lr", f"{args.dpo_lr:g}",
             "--docstrings" if args.docstrings else "--no-docstrings"]
 
 

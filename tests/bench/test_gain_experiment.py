@@ -15,7 +15,8 @@ from codistill.evaluate.results import EvalResult, TaskResult  # noqa: E402
 
 
 def test_plan_writes_questions_then_answers_beside_the_base_then_the_seeds(tmp_path: Path) -> None:
-    args = build_parser().parse_args(["all", "--out", str(tmp_path), "--seeds", "0", "1", "--lr", "1e-4"])
+    args = build_parser().parse_args(["all", "--out", str(tmp_path), "--seeds", "0", "1", "--lr", "1e-4",
+                                      "--arm", "kd", "--ce", "0.5"])
     stages = plan(args)
     assert [(title, [s.name for s in steps]) for title, steps in stages] == [
         ("questions", ["data-0", "data-1"]),
@@ -25,8 +26,8 @@ def test_plan_writes_questions_then_answers_beside_the_base_then_the_seeds(tmp_p
     data = build_parser().parse_args(stages[0][1][1].argv)
     assert (data.phase, data.data_seed, data.slots, data.out) == ("data", 1, 320, str(tmp_path))
     train = build_parser().parse_args(stages[2][1][1].argv)
-    assert (train.phase, train.seed, train.lr, train.answers, train.docstrings, train.freeze) == (
-        "train", 1, 1e-4, 4, False, 15)
+    assert (train.phase, train.seed, train.lr, train.answers, train.docstrings, train.freeze, train.arm,
+            train.ce) == ("train", 1, 1e-4, 4, False, 15, "kd", 0.5)
     one = plan(build_parser().parse_args(["all", "--answers", "1"]))
     assert [s.name for s in one[1][1]] == ["base"]  # no sampled answers to collect
 
