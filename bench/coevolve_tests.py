@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gain import _config, _verified  # noqa: E402
+from gain_data import _config, _verified  # noqa: E402
 
 from codistill.extract import assemble_program  # noqa: E402
 from codistill.models.base import Request, Sampling  # noqa: E402

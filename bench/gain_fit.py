@@ -20,7 +20,8 @@ from pathlib import Path
 from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gain import _config, _verified, build_parser  # noqa: E402
+from gain import build_parser  # noqa: E402
+from gain_data import _config, _verified  # noqa: E402
 
 from codistill.evaluate import evaluate_model  # noqa: E402
 from codistill.evaluate.compare import compare_results  # noqa: E402

@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                                            entry_point=by_id[tid].entry_point))
                  for (tid, _), s in sorted(scored.items()) if s.passed and tid in by_id]
     else:
-        from gain import _verified
+        from gain_data import _verified
 
         pairs = [(t.problem, t.correct().code) for t in _verified(args.data)[1]]
     rows = sft_rows(pairs, docstrings=False)
