@@ -139,6 +139,8 @@ def phase_all(args: argparse.Namespace, tag_of) -> None:
 
 def summary_lines(out: Path, tags: list[str], timings: dict[str, dict[str, float]]) -> str:
     """The experiment's result in a few lines: each seed, their mean paired with the untrained student."""
+    from gain_report import base_folder
+
     from codistill.evaluate.compare import compare_results
     from codistill.evaluate.results import EvalResult, pool_results
 
@@ -151,8 +153,7 @@ def summary_lines(out: Path, tags: list[str], timings: dict[str, dict[str, float
               f"(won {h['won']}, lost {h['lost']}, p {h['p']:.3g}); dev {r['dev']['before'] * r['dev']['tasks']:.0f}"
               f" -> {r['dev']['after'] * r['dev']['tasks']:.0f}/{r['dev']['tasks']}" for r, h in zip(runs, he, strict=True)]
     if len(tags) > 1:
-        base = EvalResult.load(out / "eval" / ("base" if runs[0]["student_dtype"] == "bfloat16"
-                                               else f"base-{runs[0]['student_dtype']}") / "humaneval")
+        base = EvalResult.load(out / "eval" / base_folder(runs[0]["student_dtype"]) / "humaneval")
         pooled = pool_results([EvalResult.load(out / "eval" / t / "humaneval") for t in tags], "mean")
         c = compare_results(base, pooled)
         lines.append(f"  mean: HumanEval {c.pass1_a * c.tasks:.0f} -> {c.pass1_b * c.tasks:.1f}/{c.tasks} "

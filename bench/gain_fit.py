@@ -20,7 +20,7 @@ from pathlib import Path
 from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gain import build_parser  # noqa: E402
+from gain import _suffix, build_parser  # noqa: E402
 from gain_data import _config, _verified  # noqa: E402
 
 from codistill.evaluate import evaluate_model  # noqa: E402
@@ -58,10 +58,10 @@ def main(argv: list[str] | None = None) -> int:
                       f"({time.perf_counter() - started:.0f}s)", highlight=False)
         return result
 
-    base = fit("embedded:student", f"base-{gain_args.student_dtype}")
+    base = fit("embedded:student", f"base{_suffix(gain_args)}")  # the evaluations' folder names
     for model in args.models:
         name = Path(model).parent.parent.name if Path(model).name == "model" else Path(model).name
-        c = compare_results(base, fit(model, f"{name}-{gain_args.student_dtype}"))
+        c = compare_results(base, fit(model, name + _suffix(gain_args)))
         console.print(f"{name}: training questions {c.pass1_a * c.tasks:.0f} -> {c.pass1_b * c.tasks:.0f}"
                       f"/{c.tasks} (won {c.wins}, lost {c.losses}, Wilcoxon p {c.wilcoxon_p or 1:.2g})",
                       highlight=False)

@@ -30,7 +30,7 @@ def failure_kinds(samples: Path) -> dict[str, int]:
     return counts
 
 
-def _base(dtype: str) -> str:
+def base_folder(dtype: str) -> str:
     """The untrained student's evaluation folder for the dtype it answered in."""
     return "base" if dtype == "bfloat16" else f"base-{dtype}"
 
@@ -59,7 +59,7 @@ def _seed_means(runs: list[dict], out: Path) -> list[str]:
         folders = [out / "eval" / r["file"][:-5] / "humaneval" for r in mine]
         if len(mine) < 2 or not all((f / "results.json").is_file() for f in folders):
             continue
-        base = EvalResult.load(out / "eval" / _base(mine[0].get("student_dtype", "bfloat16")) / "humaneval")
+        base = EvalResult.load(out / "eval" / base_folder(mine[0].get("student_dtype", "bfloat16")) / "humaneval")
         c = compare_results(base, pool_results([EvalResult.load(f) for f in folders], f"{name} mean"))
         each = ", ".join(f"{r['humaneval']['after'] * 164:.0f}" for r in mine)
         dev = [r.get("dev") or {} for r in mine]
@@ -76,7 +76,7 @@ def _failure_table(runs: list[dict], out: Path) -> list[str]:
     """Rows of what the answers did before and after each run (from its samples, when kept)."""
     kinds = list(dict.fromkeys(KINDS.values()))
     lines = ["| run | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
-    befores = [(f"before training ({dtype})", out / "eval" / _base(dtype) / "humaneval" / "samples.jsonl")
+    befores = [(f"before training ({dtype})", out / "eval" / base_folder(dtype) / "humaneval" / "samples.jsonl")
                for dtype in sorted({r.get("student_dtype", "bfloat16") for r in runs})]
     for name, path in befores + [
             (r["file"][:-5], out / "eval" / r["file"][:-5] / "humaneval" / "samples.jsonl") for r in runs]:
