@@ -4,6 +4,7 @@
     python bench/gain.py restore      # a fresh machine: the committed questions and answers
     python bench/gain.py data --slots 3000 --data-seed 0   # verified teacher questions (resumable;
     python bench/gain.py data --slots 3000 --data-seed 1   #   seeds can run side by side)
+    python bench/gain.py data --slots 256 --data-seed 3    # grow the pool: new seeds keep --rows N's questions
     python bench/gain.py data --source grounded --slots 512   # questions grounded in real functions
     python bench/gain.py answers --answers 4            # more teacher solutions per training question
     python bench/gain.py base         # the untrained student on the dev set and HumanEval
@@ -36,8 +37,6 @@ from gain_data import (  # bench/ is first on sys.path
     _read_sampled,
     _sampled_ids,
     _verified,
-    claim_folder,
-    data_sha,
     phase_answers,
     phase_data,
 )
@@ -192,8 +191,6 @@ def phase_train(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     sft, dpo = _rows_for(args.arm, train, cfg, cache, out, args.answers, args.docstrings, args.sampled)
     timings["rows"] = time.perf_counter() - started
-    sha = data_sha(sft + dpo)
-    claim_folder(out / "train" / model_tag, sha, out / "eval" / (model_tag + suffix))
     epochs = args.epochs
     if args.arm == "control" and sft:  # the same number of training tokens as the teacher's rows
         teacher_tokens = _tokens(_rows_for("sft", train, cfg, cache, out, args.answers,
@@ -231,7 +228,7 @@ def phase_train(args: argparse.Namespace) -> None:
     timings["eval_after"] = time.perf_counter() - started
     summary = {"tag": tag, "arm": args.arm, "questions": len(train), "sft_rows": len(sft),
                "answers": args.answers, "sampled_questions": sampled, "freeze": args.freeze,
-               "dpo_rows": len(dpo), "data_sha": sha, "docstrings": args.docstrings, "epochs": epochs,
+               "dpo_rows": len(dpo), "docstrings": args.docstrings, "epochs": epochs,
                "student_dtype": args.student_dtype, "lr": args.lr, "seed": args.seed,
                "dev_questions": len(dev), "steps": steps, "sft_loss": result.train_loss,
                "sft_tokens_per_s": round(tokens_per_s, 1), "on_policy": args.on_policy,
@@ -248,8 +245,6 @@ def _train_soda(args: argparse.Namespace, cfg: RunConfig, train: list[Taught], d
     from gain_soda import run_soda, soda_config, write_questions
 
     folder = out / "train" / model_tag
-    claim_folder(folder, data_sha([t.problem.model_dump(mode="json") for t in train]),
-                 out / "eval" / tag.removesuffix("-dev"))
     write_questions(train, folder / "questions.jsonl")
     started = time.perf_counter()
     soda = run_soda(soda_config("soda", folder, folder / "questions.jsonl", seed=args.seed, lr=args.lr,

@@ -7,8 +7,6 @@ are kept, which are held out as the dev set, and which sampled answers join the 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import time
 from pathlib import Path
 
@@ -155,24 +153,3 @@ def _extra_answers(out: Path, answers: int, train: list[Taught], limit: int = 0)
         if not any(same_code(code, k) for k in kept):
             found.setdefault(tid, []).append(code)
     return found
-
-
-def data_sha(rows: list[dict]) -> str:
-    """A short fingerprint of the exact rows a model is trained on (order included)."""
-    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def claim_folder(folder: Path, sha: str, evals: Path) -> None:
-    """Mark `folder` as trained on the rows `sha`; refuse to resume it on other rows.
-
-    Training and evaluation resume from what a folder holds, so a model trained on other rows under
-    the same tag (the questions under --out changed: a data seed grew ahead of a later one) would
-    silently be reused and its old answers scored again.
-    """
-    mark = folder / "data.json"
-    if mark.is_file() and (old := json.loads(mark.read_text())["sha"]) != sha:
-        raise SystemExit(f"{folder} was trained on other rows (data {old}, now {sha}): the questions "
-                         f"under --out changed since. Remove it and {evals} to train afresh, or "
-                         "train into another --out.")
-    folder.mkdir(parents=True, exist_ok=True)
-    mark.write_text(json.dumps({"sha": sha}))

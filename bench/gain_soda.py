@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from codistill.config import RunConfig
-from codistill.jsonl import Appender
+from codistill.jsonl import Appender, iter_json
 from codistill.records import Taught
 
 
@@ -41,14 +41,22 @@ def soda_config(name: str, folder: Path, questions: Path, *, seed: int, lr: floa
 
 
 def write_questions(train: list[Taught], path: Path) -> None:
-    """The training questions with their settled tests, as a problems JSONL for `data.seeds`."""
+    """The training questions with their settled tests, as a problems JSONL for `data.seeds`.
+
+    An earlier attempt's file is kept (the run's stages resume on it) only when it holds these
+    same questions: the questions under --out can change under the same tag.
+    """
+    # No reference: the teacher's answers are the data, nothing else is (fallback is off).
+    rows = [t.problem.model_copy(update={"reference": None}).model_dump(mode="json") for t in train]
     if path.is_file():
-        return  # written by an earlier attempt: the run's stages are keyed on it
+        if [row for _, row in iter_json(path)] != rows:
+            raise SystemExit(f"{path.parent} was started on other questions (the questions under --out "
+                             "changed since); remove that folder to run the SODA arm afresh")
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     with Appender(path) as out:
-        for t in train:
-            # No reference: the teacher's answers are the data, nothing else is (fallback is off).
-            out.write(t.problem.model_copy(update={"reference": None}).model_dump(mode="json"))
+        for row in rows:
+            out.write(row)
 
 
 def run_soda(cfg: RunConfig) -> dict[str, Any]:
