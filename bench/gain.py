@@ -40,7 +40,7 @@ from gain_data import (  # bench/ is first on sys.path
     phase_answers,
     phase_data,
 )
-from gain_store import STORE, phase_restore, phase_save
+from gain_store import POOL, STORE, phase_restore, phase_save
 from rich.console import Console
 
 from codistill.config import KD, RunConfig
@@ -299,9 +299,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default="runs/gain")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                         help="where the models answer and train (runs on cuda are tagged -cuda)")
-    parser.add_argument("--slots", type=int,
-                        help="data: slots per data seed (default 2000); all: default 320, the committed pool")
-    parser.add_argument("--data-seeds", type=int, default=2, help="all: data seeds written side by side")
+    parser.add_argument("--slots", type=int, help="data: slots of this data seed (default 2000)")
+    parser.add_argument("--pool", type=int, nargs="+", default=list(POOL), metavar="SLOTS",
+                        help="all: slots of each data seed in order, written side by side "
+                             f"(default {' '.join(map(str, POOL))}: the committed store's pool)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="all: training seeds")
     parser.add_argument("--jobs", type=int, default=2,
                         help="all: phases run at once, each with one thread (this CPU: its 2 cores)")

@@ -1,6 +1,6 @@
 """The whole gain experiment in one command: questions, answers, the untrained student, seeds, report.
 
-    python bench/gain.py all [--slots 320] [--seeds 0 1 2] [--jobs 2]
+    python bench/gain.py all [--pool 384 496 240] [--seeds 0 1 2] [--jobs 2]
 
 Every step is one of gain.py's own phases, run as a child process with its own log under
 OUT/logs/, `--jobs` at a time: on a small CPU two one-thread torch processes get about twice the
@@ -50,10 +50,9 @@ def _recipe_flags(args: argparse.Namespace) -> list[str]:
 def plan(args: argparse.Namespace) -> list[tuple[str, list[Step]]]:
     """The experiment's stages in order; the steps inside a stage are independent of each other."""
     out = ["--out", args.out, "--device", args.device]
-    slots = str(args.slots or 320)
-    stages = [("questions", [Step(f"data-{s}", ("data", "--data-seed", str(s), "--slots", slots,
+    stages = [("questions", [Step(f"data-{s}", ("data", "--data-seed", str(s), "--slots", str(slots),
                                                 "--chunk", str(args.chunk), *out))
-                             for s in range(args.data_seeds)])]
+                             for s, slots in enumerate(args.pool)])]
     # The untrained student's evaluation needs only the dev questions, so it runs beside the
     # teacher's extra answers.
     middle = [Step("base", ("base", "--student-dtype", args.student_dtype, *out))]

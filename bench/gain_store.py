@@ -19,6 +19,9 @@ from rich.console import Console
 console = Console(stderr=True)
 STORE = Path("docs/results/gain/store")
 EVAL_FILES = ("eval.json", "samples.jsonl", "results.json")  # what an evaluation resumes and reports from
+# Slots of data seeds 0, 1, 2 in the store (a line each). `all` writes this pool by default, so a
+# machine without the store rebuilds the same questions; grow it with the store (docs/gain.md).
+POOL = (384, 496, 240)
 
 
 def stored_files(out: Path) -> list[Path]:

@@ -1,5 +1,6 @@
 """The gain experiment's one command: its stages, how it runs phases side by side, its last lines."""
 
+import gzip
 import json
 import sys
 import time
@@ -10,6 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from gain import build_parser  # noqa: E402
 from gain_experiment import Step, plan, run_steps, summary_lines  # noqa: E402
+from gain_store import POOL, STORE  # noqa: E402
 
 from codistill.evaluate.results import EvalResult, TaskResult  # noqa: E402
 
@@ -19,17 +21,25 @@ def test_plan_writes_questions_then_answers_beside_the_base_then_the_seeds(tmp_p
                                       "--arm", "kd", "--ce", "0.5"])
     stages = plan(args)
     assert [(title, [s.name for s in steps]) for title, steps in stages] == [
-        ("questions", ["data-0", "data-1"]),
+        ("questions", ["data-0", "data-1", "data-2"]),
         ("answers and untrained student", ["answers", "base"]),
         ("training seeds", ["train-seed0", "train-seed1"])]
     # Every step is a command line gain.py itself accepts, with the settings `all` was given.
     data = build_parser().parse_args(stages[0][1][1].argv)
-    assert (data.phase, data.data_seed, data.slots, data.out) == ("data", 1, 320, str(tmp_path))
+    assert (data.phase, data.data_seed, data.slots, data.out) == ("data", 1, 496, str(tmp_path))
     train = build_parser().parse_args(stages[2][1][1].argv)
     assert (train.phase, train.seed, train.lr, train.answers, train.docstrings, train.freeze, train.arm,
             train.ce) == ("train", 1, 1e-4, 4, False, 15, "kd", 0.5)
-    one = plan(build_parser().parse_args(["all", "--answers", "1"]))
+    one = plan(build_parser().parse_args(["all", "--answers", "1", "--pool", "64"]))
+    assert [s.name for s in one[0][1]] == ["data-0"]
     assert [s.name for s in one[1][1]] == ["base"]  # no sampled answers to collect
+
+
+def test_the_default_pool_is_the_committed_stores() -> None:
+    """`all` on a machine without the store must rebuild the questions the results were trained on."""
+    root = Path(__file__).resolve().parents[2]
+    files = sorted((root / STORE).glob("questions-[0-9]*.jsonl.gz"), key=lambda p: int(p.name.split("-")[1].split(".")[0]))
+    assert tuple(len(gzip.open(f).read().splitlines()) for f in files) == POOL
 
 
 def _script(tmp_path: Path) -> Path:
