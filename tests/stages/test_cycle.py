@@ -112,6 +112,11 @@ def test_two_cycles_end_to_end_then_resume(run_config, tmp_path: Path) -> None:
     # A changed setting that earlier stages depend on is refused without --force.
     with pytest.raises(StaleStageError, match="teach.mutation_share"):
         run_cycles(run_config("teach.mutation_share=0.0"))
+    # So is an edited question file under the same settings: its stages are not resumed on.
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text("".join(seeds.read_text().splitlines(keepends=True)[:3]))
+    with pytest.raises(StaleStageError, match=r"questions: '4 questions #\w+' -> '3 questions #\w+'"):
+        run_cycles(run_config())
 
 
 def test_teacher_written_questions_join_the_pool(run_config, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from codistill.models.base import Generator
 from codistill.records import Answer, Problem, Taught
 from codistill.roles import open_cache, role_generator, trainable_path
 from codistill.stages.pool import build_rows, load_seed_pool
-from codistill.store import RunStore, Stage
+from codistill.store import RunStore, Stage, fingerprint_of
 from codistill.train.reuse import TrainedModels, training_key
 
 if TYPE_CHECKING:
@@ -44,6 +44,13 @@ def _sub(config: RunConfig, *keys: str) -> dict[str, Any]:
             node = node[part]
         out[key] = node
     return out
+
+
+def _questions_fingerprint(questions: list[Problem]) -> str:
+    """How many questions and a hash of their content, so an edited seed file is not resumed on."""
+    digest = fingerprint_of({"questions": sorted(json.dumps(q.model_dump(mode="json"), sort_keys=True)
+                                                 for q in questions)})
+    return f"{len(questions)} questions #{digest}"
 
 
 class CycleRunner:
@@ -76,8 +83,11 @@ class CycleRunner:
             bars.add(label, label, total)
             yield lambda n: bars.advance(label, n)
 
-    def _stage(self, name: str, cycle: int, *keys: str, upstream: Stage | None = None) -> Stage:
+    def _stage(self, name: str, cycle: int, *keys: str, upstream: Stage | None = None,
+               questions: list[Problem] | None = None) -> Stage:
         depends = _sub(self.config, *keys)
+        if questions is not None:  # what the stage works on, not only how (a seed file can change)
+            depends["questions"] = _questions_fingerprint(questions)
         if upstream is not None:
             depends["upstream"] = upstream.entry["fingerprint"]
         stage = self.store.stage(name, cycle, depends=depends)
@@ -163,7 +173,7 @@ class CycleRunner:
         from codistill.stages.teach import teach_stage, teach_stats
 
         stage = self._stage("teach", cycle, "models.teacher", "models.dtype", "teach", "sandbox",
-                            "seed", upstream=upstream)
+                            "seed", upstream=upstream, questions=pool)
         done = {row["problem"]["id"] for row in stage.rows()}
         if not stage.done:
             started = self._clock()
