@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -64,10 +65,12 @@ def _teacher_reply(request: Request, sampling: Sampling, index: int) -> str:
 def test_teach_keeps_only_what_the_sandbox_confirms(tmp_path: Path) -> None:
     teacher = FakeGenerator(_teacher_reply)
     out = tmp_path / "teach.jsonl"
+    started = time.perf_counter()
     with Appender(out) as sink:
         results, stats = teach_stage([DOUBLE, SQUARE, INC, DEC], teacher,
                                      Teach(mutation_share=1.0), limits=LIMITS, seed=0, out=sink,
                                      fallback_to_reference=True)
+    assert 0 < stats.seconds <= time.perf_counter() - started  # the stage's own wall time
     by_id = {t.problem.id: t for t in results}
     # double: teacher's correct passes, its faulty fails, and a mutant was made and verified.
     double = by_id["p/double"]

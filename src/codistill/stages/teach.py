@@ -284,7 +284,7 @@ def teach_stage(problems: Sequence[Problem], teacher: Generator, settings: Teach
     Questions whose id is in `done` were finished by an earlier, interrupted run and are skipped;
     the stats count this call's questions (`teach_stats` counts a whole stage file).
     """
-    start = time.perf_counter()
+    started = time.perf_counter()
     splits = assign_splits(problems, settings.sft_share, seed)
     worker = Teacher(teacher, settings, limits=limits, seed=seed, workers=workers,
                      fallback_to_reference=fallback_to_reference)
@@ -304,5 +304,5 @@ def teach_stage(problems: Sequence[Problem], teacher: Generator, settings: Teach
         if progress:
             progress(len(batch))
     stats = teach_stats(results)
-    stats.seconds = time.perf_counter() - start
+    stats.seconds = time.perf_counter() - started
     return results, stats
