@@ -25,32 +25,14 @@ from codistill.jsonl import write_text_atomic
 from codistill.models.base import Generator
 from codistill.records import Answer, Problem, Taught
 from codistill.roles import open_cache, role_generator, trainable_path
+from codistill.stages.depends import config_values, questions_fingerprint
 from codistill.stages.pool import build_rows, load_seed_pool
-from codistill.store import RunStore, Stage, fingerprint_of
+from codistill.store import RunStore, Stage
 from codistill.train.reuse import TrainedModels, training_key
 
 if TYPE_CHECKING:
     from codistill.evaluate.decontam import Decontaminator
     from codistill.train.common import TrainResult
-
-
-def _sub(config: RunConfig, *keys: str) -> dict[str, Any]:
-    """The config values a stage depends on, for its fingerprint."""
-    data = dump_config(config)
-    out: dict[str, Any] = {}
-    for key in keys:
-        node: Any = data
-        for part in key.split("."):
-            node = node[part]
-        out[key] = node
-    return out
-
-
-def _questions_fingerprint(questions: list[Problem]) -> str:
-    """How many questions and a hash of their content, so an edited seed file is not resumed on."""
-    digest = fingerprint_of({"questions": sorted(json.dumps(q.model_dump(mode="json"), sort_keys=True)
-                                                 for q in questions)})
-    return f"{len(questions)} questions #{digest}"
 
 
 class CycleRunner:
@@ -85,9 +67,9 @@ class CycleRunner:
 
     def _stage(self, name: str, cycle: int, *keys: str, upstream: Stage | None = None,
                questions: list[Problem] | None = None) -> Stage:
-        depends = _sub(self.config, *keys)
+        depends = config_values(self.config, *keys)
         if questions is not None:  # what the stage works on, not only how (a seed file can change)
-            depends["questions"] = _questions_fingerprint(questions)
+            depends["questions"] = questions_fingerprint(questions)
         if upstream is not None:
             depends["upstream"] = upstream.entry["fingerprint"]
         stage = self.store.stage(name, cycle, depends=depends)
