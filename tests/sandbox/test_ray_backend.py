@@ -60,17 +60,25 @@ def test_mixed_batch_same_verdicts_as_local(local_ray: object) -> None:
 def test_verdicts_stream_as_tasks_finish_and_keep_ids(local_ray: object) -> None:
     from codistill.sandbox.backends.ray import RayBackend
 
-    programs = [py("import time\ntime.sleep(2.5)\n", id="slow")] + \
+    backend = RayBackend(chunk_size=1, max_in_flight=2)
+    # Start both of Ray's workers first: on a loaded machine starting one takes seconds (2 s in
+    # CI, 50 s beside two training processes), which says nothing about streaming.
+    warm = run_all([py("print(1)\n", expected_stdout="1\n", id=f"warm-{n}") for n in range(2)],
+                   Limits(timeout_s=60.0), backend=backend)
+    assert all(v.passed for v in warm)
+    sleep_s = 8.0
+    programs = [py(f"import time\ntime.sleep({sleep_s})\n", id="slow")] + \
         [py(f"print({n})\n", expected_stdout=f"{n}\n", id=f"quick-{n}") for n in range(5)]
     programs.append(py("print(0)\n", expected_stdout="0\n", id="quick-0"))  # a repeated id
     started = time.monotonic()
     seen = [(v.id, v.status, time.monotonic() - started)
-            for v in execute_many(programs, Limits(timeout_s=5.0),
-                                  backend=RayBackend(chunk_size=1, max_in_flight=2))]
+            for v in execute_many(programs, Limits(timeout_s=sleep_s + 20.0), backend=backend)]
     assert sorted(v[0] for v in seen) == sorted(p.id for p in programs)
     assert all(status is Status.PASSED for _, status, _ in seen)
-    assert seen[-1][0] == "slow"
-    assert seen[0][2] < seen[-1][2] - 1.0  # the quick ones came back while it slept
+    assert seen[-1][0] == "slow" and seen[-1][2] >= sleep_s
+    # Returned as a batch, every verdict would come after the sleep; streamed, the quick ones
+    # come back while it sleeps.
+    assert seen[0][2] < seen[-1][2] - sleep_s / 2
 
 
 @pytest.mark.ray
