@@ -28,8 +28,8 @@ from codistill.evaluate import (
 from codistill.evaluate.benchmarks import skipped_tasks
 from codistill.evaluate.plot import plot_pass1
 from codistill.jsonl import write_text_atomic
+from codistill.sandbox.batch import use_backend
 from codistill.sandbox.isolation import MODES
-from codistill.sandbox.pool import use_backend
 from codistill.sandbox.types import Limits
 
 console = Console(stderr=True)

@@ -14,8 +14,9 @@ conventions per language, what the isolation covers and what it does not.
 from __future__ import annotations
 
 from codistill.sandbox import languages
+from codistill.sandbox.backends.local import Backend, LocalBackend
+from codistill.sandbox.batch import execute_many, run_all, use_backend
 from codistill.sandbox.core import check_limits, run_program
-from codistill.sandbox.pool import Backend, LocalBackend, execute_many, run_all, use_backend
 from codistill.sandbox.timing import reference_limits
 from codistill.sandbox.types import Limits, Program, Status, Verdict
 

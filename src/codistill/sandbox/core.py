@@ -158,7 +158,9 @@ def _compile(build: Build, work: Path, limits: Limits, namespaces: bool) -> cach
     if build.compile is not None:
         plain = isolation.Sandbox(namespaces=namespaces, disk_mb=COMPILE_DISK_MB,
                                   ro=toolchain_mounts(), switch_uid=False)
-        done = build.compile(build, work, limits, plain)
+        done = build.compile(build, work, limits, plain,
+                             lambda name, toolchain, helper: compile_cached(
+                                 name, toolchain, helper, limits, namespaces))
         if done is not None:
             return done
     area = str(work.parent)

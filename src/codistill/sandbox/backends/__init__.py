@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from codistill.sandbox.pool import Backend, LocalBackend
+from codistill.sandbox.backends.local import Backend, LocalBackend
 
 if TYPE_CHECKING:
     from codistill.sandbox.backends.ray import RayBackend

@@ -23,7 +23,7 @@ INSTALL = "pip install 'codistill[ray]'"
 
 def run_chunk(programs: list[Program], limits: Limits, threads: int) -> list[Verdict]:
     """The Ray task: a chunk through the local backend of the node it runs on, in input order."""
-    from codistill.sandbox.pool import LocalBackend  # noqa: PLC0415 - runs on the worker
+    from codistill.sandbox.backends.local import LocalBackend  # noqa: PLC0415 - runs on the worker
 
     keyed = [program.with_(id=str(index)) for index, program in enumerate(programs)]
     verdicts: list[Verdict] = [None] * len(programs)  # type: ignore[list-item]

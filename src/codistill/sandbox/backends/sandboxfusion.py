@@ -20,7 +20,7 @@ import httpx
 
 from codistill.sandbox.backends.fusion_request import Unsupported, to_request
 from codistill.sandbox.backends.fusion_verdict import to_verdict
-from codistill.sandbox.pool import stream_bounded
+from codistill.sandbox.backends.local import stream_bounded
 from codistill.sandbox.types import Limits, Program, Status, Verdict
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}

@@ -45,8 +45,10 @@ class Build:
     env: dict[str, str] = field(default_factory=dict)
     address_space_mb: int | None = 4096  # None: the compiler manages its own heap (JVM, node)
     go_cache: bool = False  # mount the shared Go build cache read-write
-    # A faster way to the same outputs, (build, build_dir, limits, sandbox) -> Compiled, or
-    # None to fall back to running `argv` (TypeScript's warm compile server).
+    # A faster way to the same outputs, (build, build_dir, limits, sandbox, compile_cached) ->
+    # Compiled, or None to fall back to running `argv` (warm tsc and javac servers).
+    # `compile_cached(name, toolchain_id, build)` builds a helper (javac's server) through the
+    # same cache; it is passed in because the sandbox's core imports the languages.
     compile: Callable | None = None
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import re
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -189,16 +190,14 @@ class _Server(supervisors.LineProcess):
         super().__init__(argv, cwd="/")
 
 
-def compile_warm(build: Build, work: Path, limits: Limits, sandbox: Sandbox) -> Compiled | None:
+def compile_warm(build: Build, work: Path, limits: Limits, sandbox: Sandbox,
+                 compile_cached: Callable[[str, str, Build], Compiled]) -> Compiled | None:
     """Compile through a warm javac (same options, same errors); None if the server cannot
     be used, so the caller runs the javac command instead."""
-    from codistill.sandbox import core  # noqa: PLC0415 - core imports the languages
-
     server_build = Build(files={"CodistillJavacServer.java": SERVER.read_text()},
                          argv=[javac() or "javac", *JAVAC_FLAGS, "CodistillJavacServer.java"],
                          address_space_mb=None)
-    built = core.compile_cached("java-server", toolchain_id(), server_build, limits,
-                                sandbox.namespaces)
+    built = compile_cached("java-server", toolchain_id(), server_build)
     if not built.ok:
         return None
     where = replace(sandbox, cache=str(cache.ensure_root()))

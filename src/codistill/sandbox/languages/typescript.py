@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from codistill.sandbox import supervisors
@@ -76,9 +77,11 @@ class _Server(supervisors.LineProcess):
         super().__init__(argv, cwd="/")
 
 
-def compile_warm(build: Build, work: Path, limits: Limits, sandbox: Sandbox) -> Compiled | None:
+def compile_warm(build: Build, work: Path, limits: Limits, sandbox: Sandbox,
+                 compile_cached: Callable | None = None) -> Compiled | None:
     """Type-check and emit through a warm tsc (same flags, same diagnostics); None if the
-    server cannot be used, so the caller runs the tsc command instead."""
+    server cannot be used, so the caller runs the tsc command instead. (tsc's server needs no
+    compiled helper, so `compile_cached` goes unused.)"""
     started = time.monotonic()
     try:
         with supervisors.POOL.lease(("tsc", sandbox), lambda: _Server(sandbox)) as server:

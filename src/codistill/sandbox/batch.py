@@ -1,66 +1,18 @@
-"""Many programs at once: a small backend protocol, the local thread pool, and a progress bar.
+"""Many programs at once: the backend a batch runs on, in completion or input order, with progress.
 
-A backend takes programs and yields verdicts as they finish, each carrying its program's id.
-The local backend drives one supervisor per worker thread; the work itself happens in the
-sandboxed child processes, so threads are enough to keep every core busy. Other backends
-(a Ray cluster, a SandboxFusion server) plug in behind the same `run_many`.
+Which backend runs a batch: the one passed in, else the innermost `use_backend` block's, else
+this machine (`LocalBackend`). Backends live in `codistill.sandbox.backends`.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Protocol, runtime_checkable
 
-from codistill.sandbox.core import check_limits, run_program
+from codistill.sandbox.backends import backend_from_spec
+from codistill.sandbox.backends.local import Backend, LocalBackend
+from codistill.sandbox.core import check_limits
 from codistill.sandbox.types import Limits, Program, Status, Verdict
-
-
-@runtime_checkable
-class Backend(Protocol):
-    """Runs programs and yields their verdicts in completion order."""
-
-    def run_many(self, programs: Iterable[Program], limits: Limits) -> Iterator[Verdict]:
-        """Verdicts as programs finish; each verdict's `id` is its program's `id`."""
-        ...
-
-
-class LocalBackend:
-    """This machine: a thread per worker, each driving sandboxed child processes."""
-
-    def __init__(self, workers: int | None = None) -> None:
-        self.workers = max(1, workers or os.cpu_count() or 1)
-
-    def run_many(self, programs: Iterable[Program], limits: Limits) -> Iterator[Verdict]:
-        """Keep `workers` programs running; read the input lazily (it may be a generator)."""
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="codistill-sandbox") as pool:
-            yield from stream_bounded(pool, lambda p: run_program(p, limits), programs,
-                                      window=self.workers * 2)
-
-
-def stream_bounded(pool: Executor, work: Callable[[Program], Verdict], programs: Iterable[Program],
-                   *, window: int) -> Iterator[Verdict]:
-    """Submit programs lazily with at most `window` in flight; yield results as they finish.
-
-    On exit (also when the consumer stops early) what has not started is cancelled.
-    """
-    pending: set[Future] = set()
-    try:
-        for program in programs:
-            pending.add(pool.submit(work, program))
-            if len(pending) < window:
-                continue
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            yield from (future.result() for future in done)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            yield from (future.result() for future in done)
-    finally:
-        for future in pending:
-            future.cancel()
-
 
 _DEFAULT: list[Backend] = []  # a stack: the innermost `use_backend` wins
 
@@ -73,8 +25,6 @@ def use_backend(backend: Backend | str, workers: int | None = None) -> Iterator[
     (teach, examine, curriculum, rewards, evaluation) uses it without passing it around.
     """
     if isinstance(backend, str):
-        from codistill.sandbox.backends import backend_from_spec  # noqa: PLC0415 - a cycle
-
         backend = backend_from_spec(backend, workers)
     _DEFAULT.append(backend)
     try:
@@ -94,8 +44,6 @@ def execute_many(programs: Iterable[Program], limits: Limits | None = None, *,
     limits = limits or Limits()
     check_limits(limits)
     if isinstance(backend, str):
-        from codistill.sandbox.backends import backend_from_spec  # noqa: PLC0415 - a cycle
-
         backend = backend_from_spec(backend, workers)
     runner = backend or (_DEFAULT[-1] if _DEFAULT else LocalBackend(workers))
     if not progress:
