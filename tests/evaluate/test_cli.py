@@ -180,3 +180,26 @@ def test_decontam_lists_matches_and_writes_clean_rows(tmp_path: Path) -> None:
     ok = codistill("decontam", str(tmp_path / "clean.jsonl"), "--benchmarks", "humaneval",
                    cwd=tmp_path)
     assert ok.returncode == 0 and "0 of 1 rows" in ok.stdout
+
+
+def test_eval_takes_unset_options_from_the_config(tmp_path: Path) -> None:
+    # The config's eval section decides what a flag does not: here 2 tasks, not all 164;
+    # a flag still wins over it, and a bad config value is a one-line error.
+    model = tmp_path / "model.json"
+    model.write_text(json.dumps({"rules": [{"match": f"def {HE[0].entry_point}(",
+                                            "reply": f"```python\n{HE[0].reference}```"}],
+                                 "default": "```python\ndef nothing():\n    return 0\n```"}))
+    config = tmp_path / "eval.yaml"
+    config.write_text("eval:\n  limit: 2\n  ks: [1]\n  max_new_tokens: 100\n")
+    base = ["eval", "--model", f"fake:{model}", "--benchmark", "humaneval", "--json", "--no-plot"]
+    done = codistill(*base, "--config", str(config), "--output", str(tmp_path / "a"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["tasks"] == 2 and summary["pass@1"] == 0.5 and list(summary["pass_at_k"]) == ["pass@1"]
+    assert json.loads((tmp_path / "a" / "humaneval" / "eval.json").read_text())["max_new_tokens"] == 100
+    done = codistill(*base, "--config", str(config), "--limit", "1", "--output", str(tmp_path / "b"),
+                     cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["tasks"] == 1
+    done = codistill(*base, "--set", "eval.n=0", "--output", str(tmp_path / "c"), cwd=tmp_path)
+    assert done.returncode == 2 and "eval.n" in done.stderr and "Traceback" not in done.stderr

@@ -11,11 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from codistill.commands._common import add_config_arguments, config_from_args
+from codistill.config import RunConfig
 from codistill.errors import UserError
 from codistill.evaluate import (
     EvalError,
@@ -35,16 +38,19 @@ from codistill.sandbox.types import Limits
 console = Console(stderr=True)
 
 
-def _default(section: type, name: str) -> Any:
-    """A config field's default: `codistill eval` and `codistill run` evaluate alike unless told."""
-    return section.model_fields[name].default
+# Flag -> (config section, field): unset flags take the config's value (--config/--set, else the
+# config's defaults), so `codistill eval` and `codistill run` evaluate alike unless told otherwise.
+FROM_CONFIG = {"n": ("eval", "n"), "temperature": ("eval", "temperature"),
+               "top_p": ("eval", "top_p"), "max_new_tokens": ("eval", "max_new_tokens"),
+               "ks": ("eval", "ks"), "limit": ("eval", "limit"), "timeout": ("sandbox", "timeout_s"),
+               "workers": ("sandbox", "workers"), "isolation": ("sandbox", "isolation"),
+               "allow_unisolated": ("sandbox", "allow_unisolated"), "sandbox": ("sandbox", "backend"),
+               "dtype": ("models", "dtype"), "device": ("models", "device"),
+               "batch_size": ("models", "batch_size")}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `codistill eval`; the defaults are the config's (eval, sandbox, models sections)."""
-    from codistill.config import Eval, Models, Sandbox
-
-    ks = ",".join(str(k) for k in _default(Eval, "ks"))
+    """Options of `codistill eval`; unset ones come from the config (eval, sandbox, models)."""
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--model", metavar="SPEC",
                       help="model spec: embedded:student, hf:<id or folder>, a folder, "
@@ -54,37 +60,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--benchmark", required=True, metavar="NAME[,NAME]",
                         help="humaneval, mbpp, humaneval+, mbpp+, humaneval-<lang>, "
                              "multipl-e:<file or config>, jsonl:<file>; comma-separated for several")
-    parser.add_argument("--n", type=int, default=_default(Eval, "n"),
+    add_config_arguments(parser)
+    parser.add_argument("--n", type=int,
                         help="1 = greedy pass@1 only; more = also n samples per task at --temperature "
-                             "for pass@k (k > 1); pass@1 stays greedy")
-    parser.add_argument("--temperature", type=float, default=_default(Eval, "temperature"),
-                        help="for n > 1 (default %(default)s)")
-    parser.add_argument("--top-p", type=float, default=_default(Eval, "top_p"), help="for n > 1 (default %(default)s)")
-    parser.add_argument("--max-new-tokens", type=int, default=_default(Eval, "max_new_tokens"),
-                        help="default %(default)s")
+                             "for pass@k (k > 1); pass@1 stays greedy (default: eval.n)")
+    parser.add_argument("--temperature", type=float, help="for n > 1 (default: eval.temperature)")
+    parser.add_argument("--top-p", type=float, help="for n > 1 (default: eval.top_p)")
+    parser.add_argument("--max-new-tokens", type=int, help="default: eval.max_new_tokens")
     parser.add_argument("--mode", choices=("auto", "chat", "completion"), default="auto",
                         help="chat template (instruct models) or plain completion (base models); "
                              "auto: chat unless the tokenizer has no chat template")
-    parser.add_argument("--ks", default=ks, help="pass@k values to report, k <= n only (default %(default)s)")
-    parser.add_argument("--limit", type=int, metavar="K", help="only the first K tasks of each benchmark")
+    parser.add_argument("--ks", help="pass@k values to report, comma-separated, k <= n only "
+                                     "(default: eval.ks)")
+    parser.add_argument("--limit", type=int, metavar="K",
+                        help="only the first K tasks of each benchmark (default: eval.limit)")
     parser.add_argument("--output", type=Path, metavar="DIR",
                         help="results folder (default evals/<model>; with --samples: next to FILE)")
     parser.add_argument("--judge", metavar="SPEC", help="also grade answers with the 6-point rubric judge")
-    parser.add_argument("--timeout", type=float, default=_default(Sandbox, "timeout_s"),
-                        help="seconds per program run (default %(default)s)")
-    parser.add_argument("--workers", type=int, help="sandbox processes in parallel (default: CPU count)")
-    parser.add_argument("--isolation", choices=MODES, default="auto",
+    parser.add_argument("--timeout", type=float,
+                        help="seconds per program run (default: sandbox.timeout_s)")
+    parser.add_argument("--workers", type=int,
+                        help="sandbox processes in parallel (default: sandbox.workers, else CPU count)")
+    parser.add_argument("--isolation", choices=MODES,
                         help="namespaces (bubblewrap), none (no namespaces), or auto (refuses where "
-                             "namespaces are unavailable unless --allow-unisolated)")
-    parser.add_argument("--allow-unisolated", action="store_true",
+                             "namespaces are unavailable unless --allow-unisolated); default: "
+                             "sandbox.isolation")
+    parser.add_argument("--allow-unisolated", action="store_true", default=None,
                         help="where namespaces are unavailable, run without them (results say so)")
-    parser.add_argument("--sandbox", default="local", metavar="SPEC",
-                        help="where programs run: local (default), ray[:ADDRESS], "
-                             "sandboxfusion:http://HOST:PORT (docs/sandbox.md)")
-    parser.add_argument("--dtype", default=_default(Models, "dtype"), help="auto, bf16, fp16 or fp32 (local models)")
-    parser.add_argument("--device", default=_default(Models, "device"), help="auto, cpu, cuda (local models)")
-    parser.add_argument("--batch-size", type=int, default=_default(Models, "batch_size"),
-                        help="rows per forward pass (local models; default %(default)s)")
+    parser.add_argument("--sandbox", metavar="SPEC",
+                        help="where programs run: local, ray[:ADDRESS], sandboxfusion:http://HOST:PORT "
+                             "(docs/sandbox.md; default: sandbox.backend)")
+    parser.add_argument("--dtype", help="auto, bf16, fp16 or fp32 (local models; default: models.dtype)")
+    parser.add_argument("--device", help="auto, cpu, cuda (local models; default: models.device)")
+    parser.add_argument("--batch-size", type=int,
+                        help="rows per forward pass (local models; default: models.batch_size)")
     parser.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     parser.add_argument("--no-plot", action="store_true", help="skip the pass@1 PNG")
 
@@ -158,15 +167,27 @@ def _score(args: argparse.Namespace, names: list[str], ks: tuple[int, ...],
     return [result], [root], root
 
 
+def with_config(args: argparse.Namespace, config: RunConfig) -> argparse.Namespace:
+    """`args` with every unset flag of FROM_CONFIG filled in from `config`."""
+    filled = argparse.Namespace(**vars(args))
+    for flag, (section, name) in FROM_CONFIG.items():
+        if getattr(filled, flag, None) is None:
+            value = getattr(getattr(config, section), name)
+            setattr(filled, flag, ",".join(map(str, value)) if flag == "ks" else value)
+    return filled
+
+
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print the table (or JSON), save results and the plot."""
     names = [n.strip() for n in args.benchmark.split(",") if n.strip()]
     try:
+        config = config_from_args(args)
+        args = with_config(args, config)
         if args.n < 1:
             raise EvalError(f"--n must be >= 1, got {args.n}")
         ks = _ks(args.ks)
-        limits = Limits(timeout_s=args.timeout, isolation=args.isolation,
-                        allow_unisolated=args.allow_unisolated)
+        limits = replace(config.sandbox.limits(args.timeout), isolation=args.isolation,
+                         allow_unisolated=args.allow_unisolated)
         run_one = _score if args.samples else _evaluate
         with use_backend(args.sandbox, args.workers):
             results, folders, root = run_one(args, names, ks, limits)
