@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from codistill.sandbox.types import Status
 
 LANGUAGES = ("python", "javascript", "typescript", "java", "c", "cpp", "go", "rust")
 
@@ -53,11 +55,16 @@ class Solution(Record):
     origin: str = "teacher"  # "teacher" | "mutation:<operator>"
     fault_type: str | None = None  # intended fault class for faulty ones
     observed_fault: str = ""  # the class the sandbox's verdict shows (codistill.faults.observed_fault)
-    status: str = ""  # sandbox Status value
+    status: Status | None = None  # the sandbox's verdict; None until it has run
     kept: bool = False
     reason: str = ""  # why it was dropped, when it was
     raw: str = ""  # the model's full answer
     tokens: int = 0
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _not_run(cls, value: object) -> object:
+        return None if value == "" else value  # how records before typed statuses said "not run"
 
 
 class Answer(Record):
@@ -65,9 +72,9 @@ class Answer(Record):
 
     problem_id: str
     code: str
-    status: str  # sandbox Status value ("skipped" when execution feedback is ablated)
+    status: Status  # SKIPPED when execution feedback is ablated
     passed: bool
-    environment_error: bool = False
+    environment_error: bool = False  # status.is_environment, kept in the record for readers
     message: str = ""  # the sandbox's one-line reason, e.g. the failing assertion
     failed_test: str | None = None
     judge_score: float | None = None  # 0..6 rubric, None when unparseable or disabled
@@ -82,7 +89,7 @@ class Sample(Record):
 
     task_id: str
     completion: str
-    status: str | None = None
+    status: Status | None = None  # None until scored
     passed: bool | None = None
     index: int = 0  # which of the n samples
     raw: str = ""  # the model's whole answer (completion: before the cut at stop sequences)

@@ -105,7 +105,7 @@ def _show(verdict: Verdict) -> None:
 
     console = Console()
     color = COLORS.get(verdict.status, "white")
-    console.print(f"[{color}]{verdict.status.value}[/{color}]  {verdict.message}")
+    console.print(f"[{color}]{verdict.status}[/{color}]  {verdict.message}")
     table = Table(show_header=False, box=None, pad_edge=False)
     rows = [("exit code", verdict.exit_code), ("error type", verdict.error_type),
             ("failed test", verdict.failed_test),

@@ -15,6 +15,7 @@ from rich.table import Table
 from codistill.evaluate.passk import mean_pass_at_k
 from codistill.jsonl import write_text_atomic
 from codistill.records import Sample
+from codistill.sandbox.types import Status
 
 RESULTS_FILE = "results.json"
 
@@ -26,7 +27,7 @@ class TaskResult:
     task_id: str
     n: int
     correct: int
-    statuses: list[str]
+    statuses: list[Status]
     judge_score: float | None = None
 
     @property
@@ -90,7 +91,8 @@ class EvalResult:
     def from_dict(cls, data: dict[str, Any]) -> EvalResult:
         """Inverse of `to_dict`."""
         data = {k: v for k, v in data.items() if k != "tasks"}
-        data["per_task"] = [TaskResult(**t) for t in data.get("per_task", [])]
+        data["per_task"] = [TaskResult(**{**t, "statuses": [Status(s) for s in t["statuses"]]})
+                            for t in data.get("per_task", [])]
         return cls(**data)
 
     def save(self, path: str | Path) -> Path:
@@ -135,7 +137,7 @@ def build_result(benchmark: str, model: str, task_ids: Sequence[str], samples: I
         tokens += sum(s.tokens for s in ordered)
         seconds += sum(s.seconds for s in ordered)
         per_task.append(TaskResult(task_id, len(ordered), sum(bool(s.passed) for s in ordered),
-                                   [s.status or "" for s in ordered]))
+                                   [s.status for s in ordered if s.status is not None]))
     counts = Counter(status for t in per_task for status in t.statuses)
     n = max((t.n for t in per_task), default=0)
     return EvalResult(

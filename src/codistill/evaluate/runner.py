@@ -98,7 +98,7 @@ def execute(problems: dict[str, Problem], samples: list[Sample], limits: Limits,
         verdicts = run_all(programs, group_limits, workers=workers)
         for i, verdict in zip(indices, verdicts, strict=True):
             out[i] = samples[i].model_copy(update={
-                "status": verdict.status.value, "passed": verdict.passed,
+                "status": verdict.status, "passed": verdict.passed,
                 "message": verdict.message[:500], "unisolated": verdict.unisolated})
         if bars:
             bars.advance("execute", len(indices))

@@ -28,7 +28,7 @@ def reference_limits(reference: Program, base: Limits, *, factor: float = 4.0,
         if not verdict.passed:
             raise ValueError(
                 f"the reference solution {reference.id or ''} does not pass under the base "
-                f"limits ({verdict.status.value}: {verdict.message}); fix it or raise "
+                f"limits ({verdict.status}: {verdict.message}); fix it or raise "
                 f"base.timeout_s before deriving a time limit from it")
         times.append(verdict.run_s)
     measured = statistics.median(times)

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
-class Status(str, enum.Enum):  # noqa: UP042 - StrEnum would change str() of every status
-    """Every way a run can end; the only statuses any stage ever sees."""
+class Status(enum.StrEnum):
+    """Every way a run can end; the only statuses any stage ever sees (str() is the value)."""
 
     PASSED = "passed"
     FAILED = "failed"  # ran, but a test failed or the tests did not run to completion
@@ -19,11 +19,18 @@ class Status(str, enum.Enum):  # noqa: UP042 - StrEnum would change str() of eve
     OUTPUT_EXCEEDED = "output_exceeded"
     ENVIRONMENT_ERROR = "environment_error"  # not the program's fault: missing toolchain/module
     SANDBOX_ERROR = "sandbox_error"  # codistill itself could not run it
+    SKIPPED = "skipped"  # deliberately not run (execution feedback ablated); never a verdict's
 
     @property
     def is_fault(self) -> bool:
         """True when the program itself is to blame (not the environment or the sandbox)."""
-        return self not in (Status.PASSED, Status.ENVIRONMENT_ERROR, Status.SANDBOX_ERROR)
+        return self not in (Status.PASSED, Status.SKIPPED) and not self.is_environment
+
+    @property
+    def is_environment(self) -> bool:
+        """True when the run says nothing about the program: a missing toolchain or module, or
+        a sandbox that could not run it. The one place this is decided."""
+        return self in (Status.ENVIRONMENT_ERROR, Status.SANDBOX_ERROR)
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,9 @@ _TYPE = re.compile(r"TypeError|incompatible types|invalid operands|mismatched ty
 def fault_class(answer: Answer) -> str:
     """Which of SODA's fault classes a failed answer shows (logic when nothing more specific)."""
     text = f"{answer.message} {answer.failed_test or ''}"
-    if answer.status == Status.COMPILE_ERROR.value and not (_NAME.search(text) or _TYPE.search(text)):
+    if answer.status is Status.COMPILE_ERROR and not (_NAME.search(text) or _TYPE.search(text)):
         return "syntax"
-    if answer.status == Status.TIMEOUT.value:
+    if answer.status is Status.TIMEOUT:
         return "timeout"
     if _NAME.search(text):
         return "name"
@@ -91,13 +91,13 @@ def student_screen(student: Generator, *, limits: Limits, seed: int, workers: in
             if v.passed:
                 update |= {"kept": False, "reason": "student_passes",
                            "detail": "the current student already solves it"}
-            elif v.status in (Status.ENVIRONMENT_ERROR, Status.SANDBOX_ERROR):
+            elif v.status.is_environment:
                 update |= {"kept": False, "reason": "environment_error",
                            "detail": f"student's run: {v.message}"[:500]}
             else:
                 code = extract_code(g.text, p.language, prompt=p.prompt, entry_point=p.entry_point)
                 meta = {**p.meta, "rejected": code or g.text, "reference_solution_source": "teacher",
-                        "student_status": v.status.value, "student_message": v.message[:300]}
+                        "student_status": str(v.status), "student_message": v.message[:300]}
                 update["problem"] = p.model_copy(update={"meta": meta})
             out[i] = out[i].model_copy(update=update)
         return out

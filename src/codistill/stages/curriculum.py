@@ -26,7 +26,7 @@ from codistill.jsonl import Appender
 from codistill.models.base import Generator, Request
 from codistill.prompting import language_vars, render
 from codistill.records import Answer, Problem
-from codistill.sandbox import Limits
+from codistill.sandbox import Limits, Status
 from codistill.stages.evolve import layout, reply_rules
 from codistill.stages.evolve_screen import CHUNK, CurriculumResult, Evolved, Job, Slot, evolve_slots
 
@@ -39,12 +39,12 @@ HARDER = {"easy": "medium", "medium": "hard", "hard": "hard"}
 
 def bucket_of(answer: Answer, settings: Curriculum, ablation: Ablation) -> str:
     """The bucket of one examined answer (rules in the module docstring)."""
-    if answer.environment_error or answer.status in ("environment_error", "sandbox_error"):
+    if answer.status.is_environment:
         return "excluded"
     score = answer.judge_score
     if ablation.no_judge:
         score = None
-    if ablation.no_execution or answer.status == "skipped":
+    if ablation.no_execution or answer.status is Status.SKIPPED:
         return "excluded" if score is None else _by_score(score, settings)
     if score is None:
         return "easy" if answer.passed else "hard"

@@ -22,7 +22,7 @@ from codistill.evaluate.progress import Bars
 from codistill.jsonl import Appender, read_records
 from codistill.models.base import GenerationFailed, Generator, Request, Sampling
 from codistill.records import Problem, Record
-from codistill.sandbox import Limits, Program, Status, run_all
+from codistill.sandbox import Limits, Program, run_all
 from codistill.stages import evolve_python
 from codistill.stages.evolve import DraftError, parse_draft, reply_rules, stub_source, to_problem
 
@@ -138,19 +138,18 @@ def _validate(problems: Sequence[Problem], limits: Limits,
         spans.append((len(programs), len(programs) + len(sources)))
         programs += [Program(source=src, id=f"{p.id}#{k}", **common) for k, src in enumerate(sources)]
     verdicts = run_all(programs, limits, workers=workers) if programs else []
-    environment = (Status.ENVIRONMENT_ERROR, Status.SANDBOX_ERROR)
     out = []
     for start, end in spans:
         ref, stubs = verdicts[start], verdicts[start + 1 : end]
         passing = next((k for k, v in enumerate(stubs) if v.passed), None)
-        if ref.status in environment:
+        if ref.status.is_environment:
             out.append(("environment_error", f"reference: {ref.message}"))
         elif not ref.passed:
-            out.append(("reference_fails", f"{ref.status.value}: {ref.message}"[:500]))
+            out.append(("reference_fails", f"{ref.status}: {ref.message}"[:500]))
         elif passing is not None:
             what = "a do-nothing stub" if passing == 0 else "a stub returning a constant"
             out.append(("vacuous_tests", f"{what} passes the tests"))
-        elif any(v.status in environment for v in stubs):
+        elif any(v.status.is_environment for v in stubs):
             out.append(("environment_error", "a stub's run hit an environment error"))
         else:
             out.append(("", ""))

@@ -58,7 +58,7 @@ class ExamineStats:
 
     def count(self, answer: Answer, *, judged: bool) -> None:
         """Add one answer; `judged` when the judge graded it (an unparsed grade then counts)."""
-        if answer.status != "skipped":
+        if answer.status is not Status.SKIPPED:
             self.add(f"status_{answer.status}")
         self.student_tokens += answer.tokens
         self.judge_unparsed += judged and answer.judge_score is None
@@ -82,7 +82,7 @@ def examine_stats(answers: Iterable[Answer], *, judged: bool, works_from: float 
     stats = ExamineStats()
     for answer in answers:
         stats.count(answer, judged=judged)
-        if answer.judge_score is not None and answer.status != "skipped" and not answer.environment_error:
+        if answer.judge_score is not None and answer.status is not Status.SKIPPED and not answer.environment_error:
             stats.compared += 1
             stats.agree += answer.passed == (answer.judge_score >= works_from)
     return stats
@@ -91,7 +91,7 @@ def examine_stats(answers: Iterable[Answer], *, judged: bool, works_from: float 
 def verdict_line(answer: Answer, settings: Examine) -> str:
     """What the judge is told about the sandbox's verdict: nothing unless `judge_sees_verdict`
     (and nothing when execution was skipped)."""
-    if answer.status == "skipped" or not settings.judge_sees_verdict:
+    if answer.status is Status.SKIPPED or not settings.judge_sees_verdict:
         return ""
     if answer.passed:
         return "All tests passed."
@@ -109,15 +109,15 @@ def examine_batch(problems: Sequence[Problem], student: Generator, judge: Genera
     answers = []
     for p, gen in zip(problems, gens, strict=True):
         code = extract_code(gen.text, p.language, prompt=p.prompt, entry_point=p.entry_point)
-        answers.append(Answer(problem_id=p.id, code=code, status="skipped", passed=False,
+        answers.append(Answer(problem_id=p.id, code=code, status=Status.SKIPPED, passed=False,
                               raw=gen.text, tokens=sum(gen.completion_tokens)))
     if not ablation.no_execution:
         programs = [Program(language=p.language, source=assemble_program(p, a.raw, "chat"),
                             tests=p.tests, entry_point=p.entry_point, id=p.id)
                     for p, a in zip(problems, answers, strict=True)]
         for a, verdict in zip(answers, run_all(programs, limits, workers=workers), strict=True):
-            a.status, a.passed = verdict.status.value, verdict.passed
-            a.environment_error = verdict.status in (Status.ENVIRONMENT_ERROR, Status.SANDBOX_ERROR)
+            a.status, a.passed = verdict.status, verdict.passed
+            a.environment_error = verdict.status.is_environment
             a.message, a.failed_test = verdict.message[:300], verdict.failed_test
     if judge is not None and judging(judge, settings, ablation):
         items = [(p, a.code) for p, a in zip(problems, answers, strict=True)]

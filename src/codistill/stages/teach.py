@@ -175,9 +175,9 @@ class Teacher:
             programs.append(_program(p, assemble_program(p, gen.text, "chat"), "correct"))
         for p, verdict in zip(problems, self._run(programs), strict=True):
             sol = solutions[p.id]
-            sol.status, sol.kept = verdict.status.value, verdict.passed
+            sol.status, sol.kept = verdict.status, verdict.passed
             if not verdict.passed:
-                sol.reason = f"teacher solution {verdict.status.value}: {verdict.message}"[:300]
+                sol.reason = f"teacher solution {verdict.status}: {verdict.message}"[:300]
         self._fallback(problems, solutions)
         return solutions
 
@@ -193,7 +193,7 @@ class Teacher:
                 # The teacher's own attempt stays in the record, after the reference that replaced it.
                 self.replaced[p.id] = solutions[p.id]
                 solutions[p.id] = Solution(problem_id=p.id, kind="correct", code=p.reference or "",
-                                           origin="reference", status=verdict.status.value,
+                                           origin="reference", status=verdict.status,
                                            kept=True)
 
     def faulty(self, problems: list[Problem], correct: dict[str, Solution]) -> list[Solution]:
@@ -231,14 +231,14 @@ class Teacher:
     def _verify_faulty(self, items: list[tuple[Problem, Solution, str]]) -> list[Solution]:
         verdicts = self._run([_program(p, src, f"faulty{i}") for i, (p, _, src) in enumerate(items)])
         for (problem, sol, _), verdict in zip(items, verdicts, strict=True):
-            sol.status = verdict.status.value
+            sol.status = verdict.status
             sol.kept = verdict.status.is_fault
-            sol.observed_fault = observed_fault(verdict.status.value, verdict.error_type,
+            sol.observed_fault = observed_fault(verdict.status, verdict.error_type,
                                                 verdict.message, problem.language)
             if verdict.status is Status.PASSED:
                 sol.reason = "passes the tests: not a fault"
             elif not sol.kept:
-                sol.reason = f"{verdict.status.value}: {verdict.message}"[:300]
+                sol.reason = f"{verdict.status}: {verdict.message}"[:300]
         return [sol for _, sol, _ in items]
 
     @staticmethod

@@ -20,7 +20,7 @@ from typing import Any
 
 from codistill.extract import assemble_program, fenced_blocks
 from codistill.records import Problem
-from codistill.sandbox import Limits, Program, run_all
+from codistill.sandbox import Limits, Program, Status, run_all
 
 MAX_TEST_CHARS = 400  # longer "tests" are usually runaway generations, not checks
 
@@ -31,7 +31,7 @@ class Outcome:
 
     passed: bool
     broken: bool  # the program is to blame (a fault status), not the environment or the sandbox
-    status: str
+    status: Status
 
 
 class TestRunner:
@@ -57,7 +57,7 @@ class TestRunner:
                     for source, entry, test in jobs]
         self.programs_run += len(programs)
         for job, verdict in zip(jobs, run_all(programs, self.limits, workers=self.workers), strict=True):
-            self._memo[job] = Outcome(verdict.passed, verdict.status.is_fault, verdict.status.value)
+            self._memo[job] = Outcome(verdict.passed, verdict.status.is_fault, verdict.status)
 
     def run(self, jobs: Sequence[tuple[str, str | None, str]]) -> list[Outcome]:
         """The outcome of each (source, entry point, test), in order."""
