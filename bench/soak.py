@@ -46,7 +46,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from codistill.sandbox import Limits, Program, Status, Verdict, execute, execute_many, languages
-from codistill.sandbox.supervisors import POOL
+from codistill.sandbox.supervisor_pool import POOL
 
 console = Console(width=120)
 # Kinds whose verdict may legitimately depend on timing: compared on status only.

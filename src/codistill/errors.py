@@ -20,3 +20,10 @@ class UserError(Exception):
     def __str__(self) -> str:
         text = super().__str__()
         return f"{text}; {self.hint}" if self.hint else text
+
+
+class DraftError(ValueError):
+    """A teacher reply that cannot be read as a problem; the message says what is missing.
+
+    Not a UserError: the model wrote it, so the stage that asked records it and goes on.
+    """

@@ -53,9 +53,9 @@ from codistill.stages.coevolve_state import (
 )
 from codistill.stages.curriculum import curriculum_stage
 from codistill.stages.examine import examine_stage
-from codistill.stages.pool import build_rows
 from codistill.stages.questions import grow_questions, writer_sampling
 from codistill.stages.teach import teach_stage
+from codistill.train.datasets import build_rows
 from codistill.train.rewards import TestRunner, code_reward, test_reward
 
 RECORDS = Path(__file__).resolve().parent / "records"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from tests.sandbox.sandbox_helpers import need
 
-from codistill.sandbox import Limits, Program, Status, execute, run_all, supervisors
+from codistill.sandbox import Limits, Program, Status, execute, run_all, supervisor_pool
 from codistill.sandbox.languages import java, typescript
 
 C_TESTS = "#include <assert.h>\nint main(void) { assert(f(2) == 4); return 0; }\n"
@@ -53,7 +53,7 @@ def test_typescript_falls_back_to_the_tsc_command(monkeypatch: pytest.MonkeyPatc
     need("typescript")
 
     def broken(sandbox: object) -> None:
-        raise supervisors.SupervisorDied("compile server unavailable")
+        raise supervisor_pool.SupervisorDied("compile server unavailable")
 
     monkeypatch.setattr(typescript, "_Server", broken)
     good = execute(Program("typescript", "function f(x: number): number { return 2 * x; } "
@@ -73,7 +73,7 @@ def test_java_falls_back_to_the_javac_command(monkeypatch: pytest.MonkeyPatch) -
     need("java")
 
     def broken(sandbox: object, classes: str) -> None:
-        raise supervisors.SupervisorDied("compile server unavailable")
+        raise supervisor_pool.SupervisorDied("compile server unavailable")
 
     monkeypatch.setattr(java, "_Server", broken)
     good = execute(Program("java", "public class Solution { public static int f(int x) "

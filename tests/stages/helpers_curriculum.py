@@ -1,4 +1,4 @@
-"""Literal questions and teacher replies shared by the curriculum, evolve and adversary tests."""
+"""Literal questions and teacher replies shared by the curriculum, drafts and adversary tests."""
 
 from __future__ import annotations
 

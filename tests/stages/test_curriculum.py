@@ -278,7 +278,7 @@ def test_answers_for_unknown_questions_are_a_clear_error() -> None:
 def test_embedded_teacher_writes_questions_that_survive_their_own_checks(tmp_path) -> None:  # noqa: ANN001
     from codistill.models import load_generator
     from codistill.sandbox import Program, run_all
-    from codistill.stages.evolve import stub_source
+    from codistill.stages.drafts import stub_source
 
     seeds = read_records(Path(codistill.__file__).parent / "data" / "seeds" / "python_a.jsonl", Problem)[:2]
     answers = [answer(seeds[0].id, passed=True, score=5.0), answer(seeds[1].id, passed=False)]

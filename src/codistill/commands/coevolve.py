@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     def go() -> int:
         from codistill.report.coevolve import write_report
         from codistill.stages.coevolve import coevolve
-        from codistill.stages.pool import load_seed_pool
+        from codistill.stages.seed_pool import load_seed_pool
 
         config = config_from_args(args)
         if args.report_only:

@@ -21,9 +21,15 @@ from codistill.models.base import (
     Request,
     Sampling,
 )
-from codistill.models.batching import StopOnStrings, encode, finish_row, left_pad, plan_batches
 from codistill.models.embedded import EmbeddedModel
 from codistill.models.hardware import folder_fingerprint, resolve_device, resolve_dtype, short_dtype
+from codistill.models.local_batching import (
+    StopOnStrings,
+    encode,
+    finish_row,
+    left_pad,
+    plan_batches,
+)
 
 
 def _ids(value: int | Iterable[int] | None) -> list[int]:

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from codistill.models.base import Generation, Generator, ModelError, Request, Sampling
-from codistill.models.batcher import Batcher
+from codistill.models.request_batcher import Batcher
 
 
 class ApiError(Exception):

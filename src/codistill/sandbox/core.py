@@ -10,10 +10,10 @@ import traceback
 from pathlib import Path
 from types import ModuleType
 
-from codistill.sandbox import cache, isolation, languages, supervisors, view
-from codistill.sandbox.judge import cpu_limit, judge
+from codistill.sandbox import compile_cache, isolation, languages, supervisor_pool, view
 from codistill.sandbox.languages.base import Build, Launch, Rejected, Where
 from codistill.sandbox.types import Limits, Program, Status, Verdict
+from codistill.sandbox.verdicts import cpu_limit, judge
 
 log = logging.getLogger("codistill.sandbox")
 
@@ -86,7 +86,7 @@ def run_sandbox(limits: Limits, namespaces: bool, packages: tuple[str, ...] = ()
     """
     return isolation.Sandbox(namespaces=namespaces, network=limits.network,
                              disk_mb=limits.max_disk_mb, ro=toolchain_mounts(),
-                             cache=str(cache.ensure_root()), packages=view.allowed(packages))
+                             cache=str(compile_cache.ensure_root()), packages=view.allowed(packages))
 
 
 def _run_in(program: Program, name: str, language: ModuleType, limits: Limits,
@@ -116,9 +116,9 @@ def _run_in(program: Program, name: str, language: ModuleType, limits: Limits,
                   guest=sandbox.guest_path(isolation.GUEST_DIR), limits=limits)
     job = _job(language.launch(program, where), program, limits)
     try:
-        with supervisors.POOL.lease(sandbox) as supervisor:
+        with supervisor_pool.POOL.lease(sandbox) as supervisor:
             raw = supervisor.run(job, limits.timeout_s + GRACE_S)
-    except supervisors.SupervisorDied as exc:
+    except supervisor_pool.SupervisorDied as exc:
         status = Status.SANDBOX_ERROR if namespaces else Status.RUNTIME_ERROR
         return Verdict(status, id=program.id, error_type="SupervisorDied", compile_s=compile_s,
                        message=f"the sandbox's supervisor died during the run: {exc}"[:1000])
@@ -144,15 +144,15 @@ def _job(launch: Launch, program: Program, limits: Limits) -> dict:
 
 
 def compile_cached(name: str, toolchain: str, build: Build, limits: Limits,
-                   namespaces: bool) -> cache.Compiled:
+                   namespaces: bool) -> compile_cache.Compiled:
     """The build's outputs from the cache, compiling them first if needed."""
-    key = cache.key_of(name, toolchain, build.files, build.argv, build.env,
-                       build.address_space_mb)
-    return cache.compiled(name, key, build.files,
-                          lambda work: _compile(build, work, limits, namespaces))
+    key = compile_cache.key_of(name, toolchain, build.files, build.argv, build.env,
+                               build.address_space_mb)
+    return compile_cache.compiled(name, key, build.files,
+                                  lambda work: _compile(build, work, limits, namespaces))
 
 
-def _compile(build: Build, work: Path, limits: Limits, namespaces: bool) -> cache.Compiled:
+def _compile(build: Build, work: Path, limits: Limits, namespaces: bool) -> compile_cache.Compiled:
     """Run one compile in a warm compile sandbox whose only writable places are the cache's
     build area (each build has its own directory there) and the shared Go build cache."""
     if build.compile is not None:
@@ -164,7 +164,7 @@ def _compile(build: Build, work: Path, limits: Limits, namespaces: bool) -> cach
         if done is not None:
             return done
     area = str(work.parent)
-    go_cache = cache.root() / "go-build"
+    go_cache = compile_cache.root() / "go-build"
     go_cache.mkdir(parents=True, exist_ok=True)
     go_guest = GO_CACHE_MOUNT if namespaces else str(go_cache)
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
@@ -179,12 +179,12 @@ def _compile(build: Build, work: Path, limits: Limits, namespaces: bool) -> cach
            "timeout": limits.compile_timeout_s, "cpu": math.ceil(limits.compile_timeout_s) + 1,
            "as": build.address_space_mb << 20 if build.address_space_mb else None,
            "nproc": None, "fsize": 512 << 20, "nofile": 4096, "out": COMPILE_OUTPUT}
-    with supervisors.POOL.lease(sandbox) as supervisor:
+    with supervisor_pool.POOL.lease(sandbox) as supervisor:
         raw = supervisor.run(job, limits.compile_timeout_s + GRACE_S)
     if raw.get("error"):
         raise RuntimeError(f"the compile supervisor failed: {raw['error']}")
     text = (raw.get("stderr", "") + "\n" + raw.get("stdout", "")).strip()
-    return cache.Compiled(ok=raw.get("exit") == 0 and not raw.get("timed_out")
-                          and not raw.get("output_exceeded"),
-                          directory=work, stderr=text, seconds=float(raw.get("wall", 0.0)),
-                          cached=False, timed_out=bool(raw.get("timed_out")))
+    return compile_cache.Compiled(ok=raw.get("exit") == 0 and not raw.get("timed_out")
+                                  and not raw.get("output_exceeded"),
+                                  directory=work, stderr=text, seconds=float(raw.get("wall", 0.0)),
+                                  cached=False, timed_out=bool(raw.get("timed_out")))

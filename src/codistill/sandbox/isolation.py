@@ -25,7 +25,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codistill.sandbox import cache, view
+from codistill.sandbox import compile_cache, view
 from codistill.sandbox.types import Limits
 
 log = logging.getLogger("codistill.sandbox")
@@ -233,7 +233,7 @@ class Sandbox:
         argv += ["--ro-bind", str(GUEST_DIR), GUEST_MOUNT]
         if self.cache:
             argv += ["--ro-bind", self.cache, CACHE_MOUNT]
-            for name in cache.PRIVATE:  # builds in progress, Go's cache: other programs' code
+            for name in compile_cache.PRIVATE:  # builds in progress, Go's cache: other programs' code
                 if os.path.isdir(os.path.join(self.cache, name)):
                     inner = f"{CACHE_MOUNT}/{name}"
                     argv += ["--tmpfs", inner, "--remount-ro", inner]

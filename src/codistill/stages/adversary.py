@@ -25,8 +25,8 @@ from codistill.prompting import language_vars, render, solve_request
 from codistill.records import Answer, Problem
 from codistill.sandbox import Limits, Program, Status, run_all
 from codistill.stages.curriculum import assign_buckets, bucket_sizes, check_known, plan_parents
-from codistill.stages.evolve import layout, reply_rules
-from codistill.stages.evolve_screen import CHUNK, CurriculumResult, Evolved, Job, evolve_slots
+from codistill.stages.drafts import layout, reply_rules
+from codistill.stages.evolve import CHUNK, CurriculumResult, Evolved, Job, evolve_slots
 
 STUDENT_MAX_NEW_TOKENS = 512  # as the examine stage's default: the student answers as it was examined
 _NAME = re.compile(r"NameError|ReferenceError|not defined|cannot find symbol|undeclared|undefined: |"

@@ -108,7 +108,7 @@ class Coevolution:
         if not {"synth", "grounded"} & set(data.seeds):
             return []
         from codistill.extract import python_header
-        from codistill.stages.evolve_screen import benchmark_index
+        from codistill.stages.evolve import benchmark_index
         from codistill.stages.questions import (
             grow_sources,
             question_slots,

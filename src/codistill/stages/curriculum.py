@@ -27,8 +27,8 @@ from codistill.models.base import Generator, Request
 from codistill.prompting import language_vars, render
 from codistill.records import Answer, Problem
 from codistill.sandbox import Limits, Status
-from codistill.stages.evolve import layout, reply_rules
-from codistill.stages.evolve_screen import CHUNK, CurriculumResult, Evolved, Job, Slot, evolve_slots
+from codistill.stages.drafts import layout, reply_rules
+from codistill.stages.evolve import CHUNK, CurriculumResult, Evolved, Job, Slot, evolve_slots
 
 __all__ = ["BUCKETS", "CurriculumResult", "Evolved", "Slot", "assign_buckets", "bucket_of",
            "bucket_sizes", "curriculum_stage", "plan_parents", "quotas"]

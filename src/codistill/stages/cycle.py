@@ -26,8 +26,9 @@ from codistill.models.base import Generator
 from codistill.records import Answer, Problem, Taught
 from codistill.roles import open_cache, role_generator, trainable_path
 from codistill.stages.depends import config_values, questions_fingerprint
-from codistill.stages.pool import build_rows, load_seed_pool
+from codistill.stages.seed_pool import load_seed_pool
 from codistill.store import RunStore, Stage
+from codistill.train.datasets import build_rows
 from codistill.train.reuse import TrainedModels, training_key
 
 if TYPE_CHECKING:
@@ -363,7 +364,7 @@ class CycleRunner:
         Says which benchmarks were checked and which could not be loaded, records both in
         decontamination.json, and stops the run when data.require_decontamination asks for all.
         """
-        from codistill.stages.evolve_screen import benchmark_index
+        from codistill.stages.evolve import benchmark_index
 
         index = benchmark_index(benchmarks=tuple(self.config.data.decontaminate_against))
         if not self._told_decontamination:

@@ -1,212 +1,311 @@
-"""Teacher-written problems: the reply format, reading it forgivingly, and shaping it into a Problem.
+"""From teacher replies to problems worth training on: parse, decontaminate, run, deduplicate.
 
-Shared by SODA's curriculum and AKD's adversary. The teacher answers with four sections
-(question, code prompt, tests, reference solution). `parse_draft` finds them even when headings
-are missing or renamed; `to_problem` turns them into a Problem whose prompt ends where the body
-starts (HumanEval style) and whose tests call the real function. Small teachers make every
-mistake imaginable, so each repair here is one we have seen, and anything we cannot repair is
-a `DraftError` whose message says what was missing.
+The engine shared by SODA's curriculum and AKD's adversary. Each slot asks the teacher for one
+new problem; a problem is kept only when it parses, overlaps no benchmark, its reference passes
+its tests, a do-nothing stub fails them, and it is not a near-copy of a pool question or of an
+earlier new one. Every slot, kept or dropped, becomes one `Evolved` line, written as it finishes,
+so a killed run resumes with no repeated teacher calls for finished slots.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-from codistill.extract import LABELS, assemble_program, fenced_blocks
-from codistill.prompting import TEST_CONVENTIONS, language_vars, render
-from codistill.records import Problem
-from codistill.stages import evolve_brace, evolve_python
-from codistill.stages.evolve_python import DraftError
+from codistill.config import Curriculum
+from codistill.errors import DraftError
+from codistill.evaluate.decontam import Decontaminator, jaccard, ngrams
+from codistill.evaluate.progress import Bars
+from codistill.jsonl import Appender, read_records
+from codistill.models.base import GenerationFailed, Generator, Request, Sampling
+from codistill.records import Problem, Record
+from codistill.sandbox import Limits, Program, run_all
+from codistill.stages import drafts_python
+from codistill.stages.drafts import parse_draft, reply_rules, stub_source, to_problem
+
+DROP_REASONS = ("unparseable", "contaminated", "reference_fails", "vacuous_tests", "duplicate",
+                "environment_error")
+CHUNK = 16  # slots per teacher batch: what a crash can lose, and what one sandbox batch runs
+MIN_ASSERTS = 2  # fewest teacher asserts a pruned test may keep
 
 
 @dataclass(frozen=True)
-class Draft:
-    """The four sections of a teacher's reply, as written (prompt may be empty)."""
+class Slot:
+    """One new question to write: from which parent, in which bucket, asking for what."""
 
-    question: str
-    prompt: str
-    tests: str
-    solution: str
-
-
-# What goes under "## Prompt" and "## Tests", per language, in prose a small model will not echo
-# back as code (a concrete example assert gets copied into the tests verbatim).
-PROMPT_RULES = {
-    "python": "the new function's signature and a short docstring, with no body",
-    "java": "class Solution { with a comment saying what the method does and the public static "
-            "method's signature ending with its opening brace {, with no body",
-}
-BRACE_PROMPT_RULE = ("a comment saying what the function does and the function's signature ending "
-                     "with its opening brace {, with no body")
-PYTHON_TESTS_RULE = ("def check(candidate): with 4 to 6 assert lines that call candidate on inputs "
-                     "of the new task")
+    slot_id: str
+    parent_id: str
+    bucket: str
+    mode: str  # "harder" | "same" | "adversarial"
+    variant: int = 1  # the k-th slot drawn from this parent; the prompt says so, so replies differ
 
 
-def layout(problem: Problem) -> str:
-    """A problem written in the reply layout: the teacher's model of what to answer with.
+class Evolved(Record):
+    """The outcome of one slot: the new problem when kept, else why it was dropped."""
 
-    Showing the parent itself (rather than an unrelated worked example) keeps small teachers
-    from copying the example's content into every reply; a copy of the parent is a duplicate.
-    """
-    solution = problem.reference or ""
-    if problem.language == "python":
-        # Seed references repeat the docstring; a teacher that copies that runs out of tokens.
-        solution = evolve_python.without_docstrings(solution) if solution.strip() else ""
-    return render("problem_layout", question=problem.question, prompt=problem.prompt,
-                  tests=problem.tests, solution=solution, **language_vars(problem.language))
-
-
-def reply_rules(language: str) -> str:
-    """What the teacher's reply must hold, in `language`, as prose."""
-    tests_rule = PYTHON_TESTS_RULE if language == "python" else TEST_CONVENTIONS[language]
-    return render("problem_rules", prompt_rule=PROMPT_RULES.get(language, BRACE_PROMPT_RULE),
-                  tests_rule=tests_rule, **language_vars(language))
+    slot_id: str
+    parent_id: str
+    bucket: str
+    mode: str
+    kept: bool
+    reason: str = ""  # one of DROP_REASONS (or the stage's own, e.g. student_passes)
+    detail: str = ""  # what exactly: the parse error, the matched benchmark task, the verdict
+    problem: Problem | None = None
+    raw: str = ""  # the teacher's whole reply
+    tokens: int = 0  # teacher (and, for AKD, student) tokens spent on this slot
 
 
-# ---------------------------------------------------------------------------------------------
-# Finding the sections
+@dataclass
+class CurriculumResult:
+    """What a curriculum stage produced, and the numbers the run report shows."""
 
-_KEYS = {
-    "question": "question", "problem statement": "question", "problem": "question",
-    "task": "question", "description": "question", "exercise": "question",
-    "code prompt": "prompt", "prompt": "prompt", "function signature": "prompt",
-    "signature": "prompt", "stub": "prompt", "skeleton": "prompt",
-    "unit tests": "tests", "test cases": "tests", "test code": "tests", "tests": "tests",
-    "test": "tests",
-    "reference solution": "solution", "reference implementation": "solution",
-    "reference": "solution", "solution": "solution", "implementation": "solution",
-}
-_KEY_PATTERN = "|".join(k.replace(" ", r"\s+") for k in sorted(_KEYS, key=len, reverse=True))
-_HEADER = re.compile(
-    rf"^[ \t]*(?P<mark>#{{1,6}}[ \t]*|\*\*|__)?[ \t]*(?:\d+[.)][ \t]*)?(?P<key>{_KEY_PATTERN})\b"
-    r"[ \t]*(?:\([^)\n]*\))?[ \t]*(?:\*\*|__)?[ \t]*(?P<colon>:)?[ \t]*(?:\*\*|__)?[ \t]*"
-    r"(?P<rest>.*)$", re.IGNORECASE)
-_FENCE_LINE = re.compile(r"^[ \t]*(```+|~~~+)[ \t]*(\S*)")
-_PROSE_LABELS = frozenset({"text", "markdown", "md", "plaintext", "txt", "output", "console",
-                           "bash", "sh", "shell"})
+    problems: list[Problem]
+    counts: dict[str, int]
+    bucket_sizes: dict[str, int]
+    tokens: int = 0
+    seconds: float = 0.0
+    plan: dict[str, int] = field(default_factory=dict)  # slots per bucket after redistribution
+    notes: list[str] = field(default_factory=list)  # e.g. which empty bucket's share moved where
 
 
-def _header(line: str) -> tuple[str, str] | None:
-    """(section, text after the heading) when `line` is a section heading."""
-    m = _HEADER.match(line)
-    if not m:
-        return None
-    key = _KEYS[" ".join(m.group("key").lower().split())]
-    rest = m.group("rest").strip()
-    if not (m.group("mark") or m.group("colon") or not rest):
-        return None
-    if rest and not m.group("mark") and key != "question":
-        return None  # "Tests should cover ..." is prose, not a heading
-    return key, rest if key == "question" else ""
+@dataclass(frozen=True)
+class Job:
+    """A slot with its teacher request and the fields its new problem inherits."""
+
+    slot: Slot
+    request: Request
+    problem_id: str
+    language: str
+    fields: dict[str, Any]
 
 
-def _sections(text: str) -> dict[str, str]:
-    """Section name -> body, reading headings only outside fenced code; the first of each wins."""
-    found: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    in_fence = False
-    for line in text.splitlines():
-        fence = _FENCE_LINE.match(line)
-        if fence:
-            # A labelled fence inside a fence is a forgotten close followed by a new block.
-            in_fence = not in_fence or bool(fence.group(2))
-        elif not in_fence and (head := _header(line)):
-            key, rest = head
-            current = None if key in found else found.setdefault(key, [rest] if rest else [])
-            continue
-        if current is not None:
-            current.append(line)
-    return {key: "\n".join(lines).strip("\n") for key, lines in found.items()}
+# A stage's extra filter over the records still kept (AKD: keep what the student fails).
+ExtraScreen = Callable[[list[Evolved]], list[Evolved]]
 
 
-def _code_blocks(text: str, language: str) -> list[str]:
-    """The fenced blocks of `text` that can hold code in `language`, in order."""
-    labels = LABELS.get(language, frozenset({language}))
-    return [code for label, code, _ in fenced_blocks(text)
-            if (label in labels or not label or label not in _PROSE_LABELS) and code.strip()]
+@cache
+def benchmark_index(threshold: float = 0.7, benchmarks: tuple[str, ...] = ("humaneval", "mbpp"),
+                    ) -> Decontaminator:
+    """The benchmarks (whichever are available; `.skipped` says which not), indexed once per process."""
+    return Decontaminator(benchmarks, threshold=threshold)
 
 
-def _code_of(body: str, language: str) -> str:
-    """The code in one section: its first fitting fenced block, else the bare text."""
-    blocks = _code_blocks(body, language)
-    if blocks:
-        return blocks[0].strip("\n") + "\n"
-    if "```" in body or not body.strip():
-        return ""
-    return body.strip("\n") + "\n"
+class NearDuplicates:
+    """Word 5-gram index of question texts; `find` returns the closest one at or above threshold."""
+
+    def __init__(self, threshold: float, n: int = 5) -> None:
+        self.threshold, self.n = threshold, n
+        self._grams: dict[str, set[tuple[str, ...]]] = {}
+        self._index: dict[tuple[str, ...], list[str]] = {}
+
+    @staticmethod
+    def text(problem: Problem) -> str:
+        """What two problems are compared on: the question and the code prompt."""
+        return f"{problem.question}\n{problem.prompt}"
+
+    def add(self, key: str, text: str) -> None:
+        """Index one text under `key`."""
+        grams = ngrams(text, self.n)
+        self._grams[key] = grams
+        for gram in grams:
+            self._index.setdefault(gram, []).append(key)
+
+    def find(self, text: str) -> tuple[str, float] | None:
+        """(key, similarity) of the most similar indexed text at or above the threshold."""
+        grams = ngrams(text, self.n)
+        candidates = {key for gram in grams for key in self._index.get(gram, ())}
+        scored = [(key, jaccard(grams, self._grams[key])) for key in sorted(candidates)]
+        best = max(scored, key=lambda item: item[1], default=None)
+        return best if best is not None and best[1] >= self.threshold else None
 
 
-def _looks_like_tests(code: str, language: str) -> bool:
-    if language == "python":
-        return re.search(r"^\s*(def\s+(check|test_?\w*)\s*\(|assert\b)|unittest", code, re.M) is not None
-    return re.search(r"\bassert|AssertionError|panic\(", code) is not None
+def _stubs(p: Problem) -> list[str]:
+    if p.language == "python":
+        return drafts_python.stubs(p.prompt, p.entry_point, p.tests)
+    return [stub_source(p)]
 
 
-def _prose(text: str) -> str:
-    """Text outside fenced blocks, without section headings."""
-    kept, in_fence = [], False
-    for line in text.splitlines():
-        if _FENCE_LINE.match(line):
-            in_fence = not in_fence
-        elif not in_fence and not _header(line):
-            kept.append(line)
-    return "\n".join(kept).strip()
-
-
-def parse_draft(text: str, language: str) -> Draft:
-    """Read a teacher's reply into its four sections; raise DraftError when that is impossible."""
-    sections = _sections(text)
-    tests = _code_of(sections.get("tests", ""), language)
-    solution = _code_of(sections.get("solution", ""), language)
-    prompt = _code_of(sections.get("prompt", ""), language)
-    # A question wrapped in a fence is still prose.
-    question = "\n".join(line for line in sections.get("question", "").splitlines()
-                         if not _FENCE_LINE.match(line)).strip()
-    if not (tests and solution):
-        # No usable headings: tell the blocks apart by what they contain.
-        blocks = _code_blocks(text, language)
-        test_blocks = [b for b in blocks if _looks_like_tests(b, language)]
-        if len(blocks) >= 3 and _looks_like_tests(blocks[1], language):
-            prompt, tests, solution = blocks[0], blocks[1], blocks[2]
-        elif test_blocks and len(blocks) >= 2:
-            tests = max(test_blocks, key=lambda b: len(re.findall(r"assert|panic", b)))
-            others = [b for b in blocks if b is not tests]
-            solution = max(others, key=len)
-            prompt = others[0] if others[0] is not solution else ""
+def _validate(problems: Sequence[Problem], limits: Limits,
+              workers: int | None) -> list[tuple[str, str]]:
+    """(drop reason or "", detail) per problem: the reference must pass, every stub must fail."""
+    programs, spans = [], []
+    for p in problems:
+        common = {"language": p.language, "tests": p.tests, "entry_point": p.entry_point}
+        sources = [p.reference or "", *_stubs(p)]
+        spans.append((len(programs), len(programs) + len(sources)))
+        programs += [Program(source=src, id=f"{p.id}#{k}", **common) for k, src in enumerate(sources)]
+    verdicts = run_all(programs, limits, workers=workers) if programs else []
+    out = []
+    for start, end in spans:
+        ref, stubs = verdicts[start], verdicts[start + 1 : end]
+        passing = next((k for k, v in enumerate(stubs) if v.passed), None)
+        if ref.status.is_environment:
+            out.append(("environment_error", f"reference: {ref.message}"))
+        elif not ref.passed:
+            out.append(("reference_fails", f"{ref.status}: {ref.message}"[:500]))
+        elif passing is not None:
+            what = "a do-nothing stub" if passing == 0 else "a stub returning a constant"
+            out.append(("vacuous_tests", f"{what} passes the tests"))
+        elif any(v.status.is_environment for v in stubs):
+            out.append(("environment_error", "a stub's run hit an environment error"))
         else:
-            raise DraftError(f"no tests and solution found ({len(blocks)} code block(s), "
-                             f"headings: {sorted(sections) or 'none'})")
-        question = question or _prose(text.split("```", 1)[0])
-    if not question and not prompt:
-        raise DraftError("neither a question nor a code prompt")
-    return Draft(question, prompt, tests, solution)
+            out.append(("", ""))
+    return out
 
 
-def to_problem(draft: Draft, *, problem_id: str, language: str, **fields: Any) -> Problem:
-    """A Problem from a draft: prompt ending where the body starts, tests fixed up, reference
-    assembled with the prompt's imports; raise DraftError when a piece is missing."""
-    if language == "python":
-        parts = evolve_python.fields(draft.prompt, draft.solution, draft.tests, draft.question)
-    else:
-        parts = evolve_brace.fields(draft.prompt, draft.solution, draft.tests, draft.question, language)
-        if parts is None:
-            raise DraftError(f"no {language} function with a body in the prompt or the solution")
-    question = draft.question.strip() or parts["prompt"]
-    problem = Problem(id=problem_id, language=language, question=question, **parts, **fields)
-    solution = draft.solution
-    if language != "python":
-        solution = evolve_brace.drop_main(solution, language) if evolve_brace.defines_main(
-            problem.tests, language) else solution
-    # Fenced by hand: answer_text would strip the indentation of a body-only solution.
-    fenced = f"```{language_vars(language)['fence']}\n{solution.strip(chr(10)).rstrip()}\n```"
-    reference = assemble_program(problem, fenced, "chat")
-    return problem.model_copy(update={"reference": reference})
+def _pruned(problems: Sequence[Problem], limits: Limits, workers: int | None) -> dict[int, Problem]:
+    """Python problems whose tests the reference fails in part, with those asserts removed,
+    when at least half of the asserts (and MIN_ASSERTS or more) survive."""
+    probes = {i: found for i, p in enumerate(problems)
+              if p.language == "python" and (found := drafts_python.probe(p.tests))}
+    programs = [Program("python", problems[i].reference or "", text, problems[i].entry_point,
+                        id=f"{problems[i].id}#probe") for i, (text, _) in probes.items()]
+    verdicts = run_all(programs, limits, workers=workers) if programs else []
+    out = {}
+    for (i, (_, total)), verdict in zip(probes.items(), verdicts, strict=True):
+        failed = drafts_python.failed_asserts(verdict.stdout)
+        if verdict.passed and failed and total - len(failed) >= max(MIN_ASSERTS, len(failed)):
+            p = problems[i]
+            out[i] = p.model_copy(update={"tests": drafts_python.prune(p.tests, failed),
+                                          "meta": {**p.meta, "tests_pruned": f"{len(failed)}/{total}"}})
+    return out
 
 
-def stub_source(problem: Problem) -> str:
-    """The prompt with a body that does nothing: it must fail any test worth the name."""
-    if problem.language == "python":
-        return evolve_python.stub(problem.prompt, problem.entry_point)
-    return evolve_brace.stub(problem.prompt, problem.entry_point or "", problem.language)
+def check_in_sandbox(problems: Sequence[Problem], limits: Limits,
+                     workers: int | None = None) -> list[tuple[Problem, str, str]]:
+    """(problem, drop reason or "", detail) per problem: the reference must pass its tests and a
+    do-nothing stub must fail them. Small teachers often get one expected value wrong, so Python
+    tests the reference fails in part are pruned to the asserts it passes (see `_pruned`) and
+    checked again; such problems carry meta["tests_pruned"] = "failed/total"."""
+    results = [(p, *r) for p, r in zip(problems, _validate(problems, limits, workers), strict=True)]
+    failing = [i for i, (_, reason, _) in enumerate(results) if reason == "reference_fails"]
+    pruned = _pruned([problems[i] for i in failing], limits, workers)
+    again = _validate(list(pruned.values()), limits, workers)
+    for (k, p), (reason, _) in zip(pruned.items(), again, strict=True):
+        if not reason:
+            results[failing[k]] = (p, "", "")
+    return results
+
+
+def recover(out: Appender | None, done: set[str] | frozenset[str]) -> list[Evolved]:
+    """Records of finished slots, read back from the stage file a resumed run appends to."""
+    if out is None or not done or not Path(out.path).exists():
+        return []
+    stats: dict[str, int] = {}
+    return [r for r in read_records(out.path, Evolved, skip_bad=True, stats=stats)
+            if r.slot_id in done]
+
+
+def _draft(job: Job, raw: str, tokens: int) -> Evolved:
+    slot = job.slot
+    base = {"slot_id": slot.slot_id, "parent_id": slot.parent_id, "bucket": slot.bucket,
+            "mode": slot.mode, "raw": raw, "tokens": tokens}
+    try:
+        problem = to_problem(parse_draft(raw, job.language), problem_id=job.problem_id,
+                             language=job.language, **job.fields)
+    except (DraftError, ValueError) as exc:
+        return Evolved(kept=False, reason="unparseable", detail=str(exc)[:500], **base)
+    return Evolved(kept=True, problem=problem, **base)
+
+
+def evolve_slots(jobs: Sequence[Job], teacher: Generator, *, settings: Curriculum, limits: Limits,
+                 seed: int, pool: Sequence[Problem], out: Appender | None = None,
+                 done: set[str] | frozenset[str] = frozenset(), workers: int | None = None,
+                 progress: bool = True, extra: ExtraScreen | None = None,
+                 extra_reasons: tuple[str, ...] = (), label: str = "curriculum",
+                 decontaminator: Decontaminator | None = None, chunk: int = CHUNK) -> CurriculumResult:
+    """Ask the teacher for each job's problem, screen it, write one Evolved per slot."""
+    started = time.perf_counter()
+    g = settings.generation
+    sampling = Sampling(temperature=g.temperature, top_p=g.top_p, max_new_tokens=g.max_new_tokens,
+                        seed=seed)
+    decontaminator = decontaminator or benchmark_index()
+    index = NearDuplicates(settings.dedup_threshold)
+    for p in pool:
+        index.add(p.id, NearDuplicates.text(p))
+    for language in sorted({j.language for j in jobs}):
+        index.add(f"instructions/{language}", reply_rules(language))  # a reply echoing the rules
+    # generated = kept + one count per drop reason; tests_pruned counts kept problems whose
+    # failing teacher asserts were removed (see check_in_sandbox).
+    counts = {"generated": 0, "kept": 0, **{r: 0 for r in (*DROP_REASONS, *extra_reasons)},
+              "tests_pruned": 0}
+    kept: list[Problem] = []
+
+    def tally(record: Evolved) -> None:
+        key = "kept" if record.kept else record.reason
+        counts["generated"] += 1
+        counts[key] = counts.get(key, 0) + 1
+        if record.kept and record.problem is not None:
+            kept.append(record.problem)
+            counts["tests_pruned"] += "tests_pruned" in record.problem.meta
+
+    tokens = 0  # over every slot's record, recovered ones included, as for the counts
+    for record in sorted(recover(out, done), key=lambda r: r.slot_id):
+        tally(record)
+        tokens += record.tokens
+        if record.kept and record.problem is not None:
+            index.add(record.problem.id, NearDuplicates.text(record.problem))
+    todo = [j for j in jobs if j.slot.slot_id not in done]
+    with Bars(progress) as bars:
+        bars.add("slots", f"{label}: new questions", len(todo))
+        for start in range(0, len(todo), chunk):
+            batch = todo[start : start + chunk]
+            failure: GenerationFailed | None = None
+            try:
+                gens: list[Any] = teacher.generate([j.request for j in batch], sampling)
+            except GenerationFailed as exc:  # keep what finished, then stop
+                gens, failure = exc.partial, exc
+            records: list[Evolved] = []
+            for job, gen in zip(batch, gens, strict=True):
+                if gen is not None:
+                    records.append(_draft(job, gen.text, sum(gen.completion_tokens)))
+            records = _screen(records, decontaminator, index, limits, workers)
+            if extra is not None and any(r.kept for r in records):
+                records = extra(records)
+            for record in records:
+                tokens += record.tokens
+                if out is not None:
+                    out.write(record)
+                tally(record)
+            bars.advance("slots", len(records))
+            if failure is not None:
+                raise failure
+    return CurriculumResult(problems=kept, counts=counts, bucket_sizes={}, tokens=tokens,
+                            seconds=time.perf_counter() - started)
+
+
+def _screen(records: list[Evolved], decontaminator: Decontaminator, index: NearDuplicates,
+            limits: Limits, workers: int | None) -> list[Evolved]:
+    """Contamination, then the sandbox, then near-duplicates (in slot order), on kept records.
+
+    Duplicates are checked last so that a question failing validation never blocks a later
+    valid one; a question the AKD screen drops afterwards stays indexed (it was still seen).
+    """
+    def drop(record: Evolved, reason: str, detail: str) -> Evolved:
+        return record.model_copy(update={"kept": False, "reason": reason, "detail": detail,
+                                         "problem": record.problem})
+
+    out = list(records)
+    for i, r in enumerate(out):
+        if r.kept and r.problem is not None and (found := decontaminator.check_problem(r.problem)):
+            m = found[0]
+            out[i] = drop(r, "contaminated", f"{m.checked} ~ {m.benchmark} {m.task_id} {m.field} "
+                                             f"(5-gram Jaccard {m.similarity:.2f})")
+    alive = [i for i, r in enumerate(out) if r.kept and r.problem is not None]
+    results = check_in_sandbox([out[i].problem for i in alive], limits, workers)  # type: ignore[misc]
+    for i, (problem, reason, detail) in zip(alive, results, strict=True):
+        out[i] = drop(out[i], reason, detail) if reason else out[i].model_copy(update={"problem": problem})
+    for i, r in enumerate(out):
+        if not (r.kept and r.problem is not None):
+            continue
+        text = NearDuplicates.text(r.problem)
+        if hit := index.find(text):
+            out[i] = drop(r, "duplicate", f"5-gram Jaccard {hit[1]:.2f} with {hit[0]}")
+        else:
+            # Indexed now, so later slots in this batch are compared with it too.
+            index.add(r.problem.id, text)
+    return out

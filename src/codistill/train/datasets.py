@@ -1,4 +1,5 @@
-"""Training rows in TRL's conversational format, built from problems and code, checked before training.
+"""Training rows in TRL's conversational format, built from problems and code (or a run's verified
+solutions: `build_rows`), checked before training.
 
 The user message is always `solve_prompt(problem)` and the assistant message `answer_text(code,
 language)`: the student is trained on exactly the request it is later asked.
@@ -14,7 +15,7 @@ from typing import Any, Literal
 
 from codistill.jsonl import write_text_atomic
 from codistill.prompting import answer_text, solve_prompt
-from codistill.records import Problem
+from codistill.records import Problem, Taught
 
 Kind = Literal["sft", "dpo", "grpo"]
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -109,6 +110,34 @@ def grpo_rows(problems: Iterable[Problem], **columns: Iterable[Any]) -> list[dic
             raise ValueError(f"column {name!r} has {len(values)} values for {len(problems)} problems")
     return [{"id": p.id, "prompt": _user(p), **{k: v[i] for k, v in extra.items()}}
             for i, p in enumerate(problems)]
+
+
+def build_rows(taught: list[Taught], *, no_fault_learning: bool = False, docstrings: bool = True,
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """SFT rows from correct solutions, DPO rows from (correct, faulty) pairs.
+
+    SODA splits questions 8:2: the SFT share trains on the correct solution, the DPO share on
+    (correct, faulty) pairs. A DPO-share question with no verified faulty solution, and every
+    question under the no-fault-learning ablation, goes to SFT instead, so no verified solution is
+    wasted. An adversarial (AKD) question also pairs the teacher's solution against the student's
+    own wrong answer (`meta["rejected"]`). `docstrings=False` leaves out of every answer the
+    docstrings that repeat the question (`train.restated_docstrings`).
+    """
+    pairs: list[tuple[Problem, str]] = []
+    triples: list[tuple[Problem, str, str]] = []
+    for t in taught:
+        correct = t.correct()
+        if not t.kept or correct is None:
+            continue
+        faulty = [] if no_fault_learning else t.faulty()
+        rejected = t.problem.meta.get("rejected")
+        if t.split == "sft" or not faulty:
+            pairs.append((t.problem, correct.code))
+        else:
+            triples += [(t.problem, correct.code, f.code) for f in faulty]
+        if rejected and not no_fault_learning:
+            triples.append((t.problem, correct.code, rejected))
+    return sft_rows(pairs, docstrings=docstrings), dpo_rows(triples, docstrings=docstrings)
 
 
 def _is_messages(value: Any) -> bool:

@@ -1,4 +1,4 @@
-"""A SandboxFusion /run_code answer as our Verdict, with the same order of precedence as judge.py.
+"""A SandboxFusion /run_code answer as our Verdict, with the same order of precedence as verdicts.py.
 
 What the server reports is an exit status and the output, so the statuses are read from them:
 the compile step, time limits, the end-of-tests marker, then each language's stderr (memory
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from codistill.sandbox import languages
 from codistill.sandbox.backends.fusion_request import Request
-from codistill.sandbox.judge import same_output
 from codistill.sandbox.languages.base import Diagnosis
 from codistill.sandbox.types import Program, Status, Verdict
+from codistill.sandbox.verdicts import same_output
 
 # frames in the runtime, the standard library or the sandbox's own runner, not the program
 _EXTERNAL = re.compile(r"^node:|runner\.js$|/lib/python3|<frozen|/src/runtime/|/rustc/")

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from codistill.sandbox import cache, supervisors
-from codistill.sandbox.cache import Compiled
+from codistill.sandbox import compile_cache, supervisor_pool
+from codistill.sandbox.compile_cache import Compiled
 from codistill.sandbox.isolation import GUEST_DIR, Sandbox
 from codistill.sandbox.languages.base import (
     Build,
@@ -179,7 +179,7 @@ def build(program: Program) -> Build:
                  address_space_mb=None, compile=compile_warm)
 
 
-class _Server(supervisors.LineProcess):
+class _Server(supervisor_pool.LineProcess):
     """guest/CodistillJavacServer.java: javac kept warm in one JVM (javax.tools)."""
 
     def __init__(self, sandbox: Sandbox, classes: str) -> None:
@@ -200,14 +200,14 @@ def compile_warm(build: Build, work: Path, limits: Limits, sandbox: Sandbox,
     built = compile_cached("java-server", toolchain_id(), server_build)
     if not built.ok:
         return None
-    where = replace(sandbox, cache=str(cache.ensure_root()))
+    where = replace(sandbox, cache=str(compile_cache.ensure_root()))
     classes = where.guest_path(built.directory / "classes")
     line = " ".join(f"{_b64(name)}:{_b64(text)}" for name, text in build.files.items())
     started = time.monotonic()
     try:
-        with supervisors.POOL.lease(("javac", where), lambda: _Server(where, classes)) as server:
+        with supervisor_pool.POOL.lease(("javac", where), lambda: _Server(where, classes)) as server:
             answer = server.exchange(line.encode(), limits.compile_timeout_s)
-    except supervisors.SupervisorDied as exc:
+    except supervisor_pool.SupervisorDied as exc:
         if not exc.timed_out:
             return None
         return Compiled(False, work, "javac: compile timed out", time.monotonic() - started,

@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from codistill.sandbox import supervisors
-from codistill.sandbox.cache import Compiled
+from codistill.sandbox import supervisor_pool
+from codistill.sandbox.compile_cache import Compiled
 from codistill.sandbox.isolation import GUEST_DIR, Sandbox
 from codistill.sandbox.languages import javascript
 from codistill.sandbox.languages.base import (
@@ -65,7 +65,7 @@ def build(program: Program) -> Build:
                  address_space_mb=None, compile=compile_warm)
 
 
-class _Server(supervisors.LineProcess):
+class _Server(supervisor_pool.LineProcess):
     """guest/tsc_server.js: tsc kept warm, library declarations parsed once."""
 
     def __init__(self, sandbox: Sandbox) -> None:
@@ -84,10 +84,10 @@ def compile_warm(build: Build, work: Path, limits: Limits, sandbox: Sandbox,
     compiled helper, so `compile_cached` goes unused.)"""
     started = time.monotonic()
     try:
-        with supervisors.POOL.lease(("tsc", sandbox), lambda: _Server(sandbox)) as server:
+        with supervisor_pool.POOL.lease(("tsc", sandbox), lambda: _Server(sandbox)) as server:
             answer = server.request({"args": [*FLAGS, "program.ts"], "files": build.files},
                                     limits.compile_timeout_s)
-    except supervisors.SupervisorDied as exc:
+    except supervisor_pool.SupervisorDied as exc:
         if not exc.timed_out:
             return None
         return Compiled(False, work, "tsc: compile timed out", time.monotonic() - started,

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from codistill.errors import DraftError
 from codistill.sandbox import Program, Status, run_all
-from codistill.stages import evolve_python
-from codistill.stages.evolve import (
-    DraftError,
+from codistill.stages import drafts_python
+from codistill.stages.drafts import (
     layout,
     parse_draft,
     reply_rules,
     stub_source,
     to_problem,
 )
-from codistill.stages.evolve_screen import NearDuplicates, check_in_sandbox
+from codistill.stages.evolve import NearDuplicates, check_in_sandbox
 
 from .helpers_curriculum import GOOD, LIMITS
 
@@ -294,11 +294,11 @@ def test_probe_reports_each_failing_assert_and_prune_removes_them() -> None:
     tests = ("def check(candidate):\n    assert candidate([1]) == 0\n    x = [-1]\n"
              "    assert candidate(x) == 1, 'one'\n    assert candidate(\n        [-1, -2]) == 5\n"
              "    a = 1; assert a\n\nassert count_negatives([]) == 0\n")
-    probe_text, total = evolve_python.probe(tests)
+    probe_text, total = drafts_python.probe(tests)
     assert total == 4  # the assert sharing its line with `a = 1` is left alone
     [ref] = run_all([Program("python", SOLUTION, probe_text, "count_negatives")], LIMITS)
-    assert ref.passed and evolve_python.failed_asserts(ref.stdout) == {2}
-    assert evolve_python.prune(tests, {2}) == tests.replace(
+    assert ref.passed and drafts_python.failed_asserts(ref.stdout) == {2}
+    assert drafts_python.prune(tests, {2}) == tests.replace(
         "    assert candidate(\n        [-1, -2]) == 5\n", "")
 
 
@@ -319,7 +319,7 @@ def test_tests_a_constant_passes_are_vacuous() -> None:
     zeros = "def check(candidate):\n    assert candidate([]) == 0\n    assert candidate([0, 5]) == 0\n" \
             "    assert 0 == count_negatives([7])\n"
     p = problem(GOOD).model_copy(update={"tests": zeros})
-    assert evolve_python.stubs(p.prompt, p.entry_point, zeros) == [PROMPT + "    return None\n",
+    assert drafts_python.stubs(p.prompt, p.entry_point, zeros) == [PROMPT + "    return None\n",
                                                                    PROMPT + "    return 0\n"]
     [(_, reason, detail)] = check_in_sandbox([p], LIMITS)
     assert (reason, detail) == ("vacuous_tests", "a stub returning a constant passes the tests")

@@ -1,6 +1,6 @@
-"""Teacher-written problems in Python: the prompt cut to imports + signature + docstring, tests
-repaired so they exercise the real function in our harness, and tests pruned to what the
-reference agrees with.
+"""Teacher drafts in Python, read into a problem's parts: the prompt cut to imports + signature +
+docstring, tests repaired so they exercise the real function in our harness, and tests pruned to
+what the reference agrees with.
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ import textwrap
 from collections import Counter
 from typing import Any
 
-
-class DraftError(ValueError):
-    """A teacher reply that cannot be read as a problem; the message says what is missing."""
+from codistill.errors import DraftError
 
 
 def _parse_loose(code: str) -> ast.Module | None:

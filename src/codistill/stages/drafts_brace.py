@@ -1,4 +1,4 @@
-"""Teacher-written problems in brace languages (JavaScript, TypeScript, Java, C, C++, Go, Rust).
+"""Teacher drafts in brace languages (JavaScript, TypeScript, Java, C, C++, Go, Rust).
 
 The prompt is cut right after the opening brace of the function under test, so a model continues
 it and a stub closes it; a demo `main` in the solution is removed when the tests bring their own.
