@@ -10,6 +10,7 @@ import argparse
 import time
 from pathlib import Path
 
+from gain_store import TEACHER_DTYPES  # bench/ is first on sys.path
 from rich.console import Console
 
 from codistill.config import Data, RunConfig
@@ -33,6 +34,16 @@ def _config(args: argparse.Namespace, batch_size: int = 16, dtype: str = DTYPE) 
                                                 "device": args.device}})
 
 
+def teacher_dtype(data_seed: int) -> str:
+    """The dtype the teacher wrote (and answers) data seed `data_seed`'s questions in."""
+    return TEACHER_DTYPES.get(data_seed, DTYPE)
+
+
+def data_seed_of(problem_id: str) -> int:
+    """The data seed of a question from its slot id (`<prefix>-<seed>-<index>`)."""
+    return int(problem_id.rsplit("-", 2)[1])
+
+
 def _rows(path: Path) -> list[dict]:
     return [row for _, row in iter_json(path, skip_bad=True)] if path.is_file() else []
 
@@ -50,7 +61,7 @@ def phase_data(args: argparse.Namespace) -> None:
 
     out = Path(args.out)
     # One thread generates about 2.3x the tokens per second at batch 32 as at batch 8 (bf16).
-    cfg = _config(args, batch_size=32)
+    cfg = _config(args, batch_size=32, dtype=teacher_dtype(args.data_seed))
     cache = open_cache(cfg)
     teacher = role_generator("embedded:teacher", cfg, cache)
     limits = Limits(timeout_s=10)
@@ -87,8 +98,8 @@ def _verified(out: Path) -> tuple[list[Taught], list[Taught]]:
     return [t for t in kept if not is_dev(t.problem.id)], [t for t in kept if is_dev(t.problem.id)]
 
 
-def _sampled_dir(out: Path, answers: int) -> Path:
-    return out / "eval" / f"teacher-sampled-n{answers}"
+def _sampled_dir(out: Path, answers: int, dtype: str = DTYPE) -> Path:
+    return out / "eval" / (f"teacher-sampled-n{answers}" + ("" if dtype == DTYPE else f"-{dtype}"))
 
 
 def phase_answers(args: argparse.Namespace) -> None:
@@ -100,16 +111,24 @@ def phase_answers(args: argparse.Namespace) -> None:
     from codistill.evaluate import evaluate_model
 
     out = Path(args.out)
-    cfg = _config(args, batch_size=32)
-    cache = open_cache(cfg)
     train, _ = _verified(out)
-    teacher = role_generator("embedded:teacher", cfg, cache)
-    result = evaluate_model(teacher, [t.problem for t in train], out_dir=_sampled_dir(out, args.answers),
-                            n=args.answers, temperature=0.8, max_new_tokens=384, ks=(1,),
-                            limits=Limits(timeout_s=10), cache=cache, progress=True)
+    by_dtype: dict[str, list[Taught]] = {}
+    for t in train:  # each question is answered in the dtype its data seed was written in
+        by_dtype.setdefault(teacher_dtype(data_seed_of(t.problem.id)), []).append(t)
+    passed = 0.0
+    for dtype, questions in sorted(by_dtype.items()):
+        cfg = _config(args, batch_size=32, dtype=dtype)
+        cache = open_cache(cfg)
+        teacher = role_generator("embedded:teacher", cfg, cache)
+        result = evaluate_model(teacher, [t.problem for t in questions],
+                                out_dir=_sampled_dir(out, args.answers, dtype), n=args.answers,
+                                temperature=0.8, max_new_tokens=384, ks=(1,),
+                                limits=Limits(timeout_s=10), cache=cache, progress=True)
+        teacher.close()
+        passed += result.pass_at_k.get("pass@1", 0) * len(questions)
     extra = _extra_answers(out, args.answers, train)
     console.print(f"{len(train)} training questions: teacher pass@1 at T=0.8 "
-                  f"{result.pass_at_k.get('pass@1', 0):.3f}; {sum(map(len, extra.values()))} more distinct "
+                  f"{passed / max(len(train), 1):.3f}; {sum(map(len, extra.values()))} more distinct "
                   "passing solutions", highlight=False)
 
 
@@ -117,7 +136,10 @@ def _read_sampled(out: Path, answers: int) -> dict:
     """The answers phase's scored samples, by (question id, index)."""
     from codistill.evaluate.runner import read_scored
 
-    return read_scored(_sampled_dir(out, answers) / "samples.jsonl")
+    scored: dict = {}
+    for dtype in sorted({DTYPE, *TEACHER_DTYPES.values()}):
+        scored |= read_scored(_sampled_dir(out, answers, dtype) / "samples.jsonl")
+    return scored
 
 
 def _sampled_ids(scored: dict, train: list[Taught]) -> set[str]:

@@ -22,6 +22,11 @@ EVAL_FILES = ("eval.json", "samples.jsonl", "results.json")  # what an evaluatio
 # Slots of data seeds 0, 1, 2 in the store (a line each). `all` writes this pool by default, so a
 # machine without the store rebuilds the same questions; grow it with the store (docs/gain.md).
 POOL = (384, 496, 240)
+# The teacher's dtype for each data seed's questions and their sampled answers; bf16 unless named.
+# Seeds 3 and up were written on an AVX2 CPU without bf16 instructions, where a bf16 matmul ran 60x
+# slower than fp32 (7 ms vs 428 ms for 32x896 @ 896x4864 on one thread); bf16 and fp32 greedy
+# answers differ, so a seed's dtype is part of its data and is kept with the pool.
+TEACHER_DTYPES = {3: "float32", 4: "float32"}
 
 
 def stored_files(out: Path) -> list[Path]:
