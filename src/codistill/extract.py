@@ -247,6 +247,20 @@ def preamble(prompt: str, entry_point: str | None = None) -> str:
     return "".join(lines)
 
 
+def _body_only(problem: Problem, code: str) -> bool:
+    """A Python answer that is the function's body alone (it runs after the prompt's header)."""
+    return (problem.language == "python" and bool(problem.prompt.strip()) and bool(problem.entry_point)
+            and not defines(code, problem.entry_point or "", "python") and code.startswith((" ", "\t")))
+
+
+def answer_code(problem: Problem, text: str) -> str:
+    """The code a chat answer stands for, as stages store and train on it: the extracted code,
+    with the prompt in front when the model answered with the function's body only, which is
+    what the sandbox runs then (stored alone, a body loses its indentation as a training row)."""
+    code = extract_code(text, problem.language, prompt=problem.prompt, entry_point=problem.entry_point)
+    return problem.prompt + code if _body_only(problem, code) else code
+
+
 def assemble_program(problem: Problem, completion: str, mode: Mode, *, truncate: bool = True) -> str:
     """The candidate source the sandbox runs for one answer (tests are added by the sandbox).
 
@@ -264,9 +278,8 @@ def assemble_program(problem: Problem, completion: str, mode: Mode, *, truncate:
     code = extract_code(completion, language, prompt=problem.prompt, entry_point=problem.entry_point)
     prompt = problem.prompt
     if language == "python":
-        if prompt.strip() and problem.entry_point and not defines(code, problem.entry_point, language):
-            if code.startswith((" ", "\t")):
-                return prompt + code  # the model answered with the body only
+        if _body_only(problem, code):
+            return prompt + code
         return python_header(prompt, problem.entry_point) + code if prompt.strip() else code
     header = preamble(prompt, problem.entry_point)
     if language == "go":

@@ -17,7 +17,7 @@ import re
 
 from codistill.config import Ablation, Curriculum
 from codistill.evaluate.decontam import Decontaminator
-from codistill.extract import assemble_program, extract_code
+from codistill.extract import answer_code, assemble_program
 from codistill.faults import FAULT_DESCRIPTIONS
 from codistill.jsonl import Appender
 from codistill.models.base import Generator, Request, Sampling
@@ -95,7 +95,7 @@ def student_screen(student: Generator, *, limits: Limits, seed: int, workers: in
                 update |= {"kept": False, "reason": "environment_error",
                            "detail": f"student's run: {v.message}"[:500]}
             else:
-                code = extract_code(g.text, p.language, prompt=p.prompt, entry_point=p.entry_point)
+                code = answer_code(p, g.text)
                 meta = {**p.meta, "rejected": code or g.text, "reference_solution_source": "teacher",
                         "student_status": str(v.status), "student_message": v.message[:300]}
                 update["problem"] = p.model_copy(update={"meta": meta})

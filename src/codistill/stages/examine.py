@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from codistill.config import Ablation, Examine
 from codistill.errors import UserError
 from codistill.evaluate.judge import judge_answers
-from codistill.extract import assemble_program, extract_code
+from codistill.extract import answer_code, assemble_program
 from codistill.jsonl import Appender
 from codistill.models.base import Generator, Sampling
 from codistill.prompting import solve_request
@@ -108,7 +108,7 @@ def examine_batch(problems: Sequence[Problem], student: Generator, judge: Genera
     gens = student.generate([solve_request(p) for p in problems], sampling)
     answers = []
     for p, gen in zip(problems, gens, strict=True):
-        code = extract_code(gen.text, p.language, prompt=p.prompt, entry_point=p.entry_point)
+        code = answer_code(p, gen.text)
         answers.append(Answer(problem_id=p.id, code=code, status=Status.SKIPPED, passed=False,
                               raw=gen.text, tokens=sum(gen.completion_tokens)))
     if not ablation.no_execution:

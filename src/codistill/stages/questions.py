@@ -32,7 +32,7 @@ from codistill.data.synth import (
     settle,
     slot_request,
 )
-from codistill.extract import extract_code, python_header
+from codistill.extract import answer_code, python_header
 from codistill.jsonl import Appender
 from codistill.models.base import Generator, Request, Sampling
 from codistill.prompting import teacher_prompt
@@ -205,8 +205,7 @@ def _answers(drafts: list[tuple[dict[str, Any], Problem]], teacher: Generator,
     gens = teacher.generate([Request.user(teacher_prompt(d)) for _, d in drafts], sampling)
     for (row, _), gen in zip(drafts, gens, strict=True):
         row["tokens"] += _tokens([gen])
-    return [extract_code(g.text, "python", prompt=d.prompt, entry_point=d.entry_point)
-            for (_, d), g in zip(drafts, gens, strict=True)]
+    return [answer_code(d, g.text) for (_, d), g in zip(drafts, gens, strict=True)]
 
 
 def _outputs(items: list[tuple[Problem, str]], limits: Limits,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from codistill.config import Teach
-from codistill.extract import assemble_program, extract_code
+from codistill.extract import answer_code, assemble_program, extract_code
 from codistill.faults import FAULT_DESCRIPTIONS, FAULT_TYPES, mutants, observed_fault
 from codistill.jsonl import Appender
 from codistill.models.base import Generation, Generator, Request, Sampling
@@ -169,7 +169,7 @@ class Teacher:
         gens = self._generate([Request.user(teacher_prompt(p)) for p in problems])
         programs, solutions = [], {}
         for p, gen in zip(problems, gens, strict=True):
-            code = extract_code(gen.text, p.language, prompt=p.prompt, entry_point=p.entry_point)
+            code = answer_code(p, gen.text)
             solutions[p.id] = Solution(problem_id=p.id, kind="correct", code=code, raw=gen.text,
                                        tokens=_tokens(gen))
             programs.append(_program(p, assemble_program(p, gen.text, "chat"), "correct"))
@@ -206,7 +206,7 @@ class Teacher:
             **language_vars(p.language))) for p, f in zip(todo, faults, strict=True)]
         out = []
         for p, fault, gen in zip(todo, faults, self._generate(requests), strict=True):
-            code = extract_code(gen.text, p.language, prompt=p.prompt, entry_point=p.entry_point)
+            code = answer_code(p, gen.text)
             out.append((p, Solution(problem_id=p.id, kind="faulty", code=code, raw=gen.text,
                                     fault_type=fault, tokens=_tokens(gen)),
                         assemble_program(p, gen.text, "chat")))
