@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from codistill.extract import (
+    answer_code,
     assemble_program,
     extract_code,
     fenced_blocks,
@@ -192,3 +193,13 @@ if __name__ == "__main__":
     assert python_definitions("def f(:\n") == "def f(:\n"
     tests_only = "def check(candidate):\n    assert candidate(1) == 1\nassert True\n"
     assert extract_code(f"```python\n{tests_only}```", "python") == tests_only
+
+
+def test_a_body_only_answer_is_stored_as_the_function_that_ran() -> None:
+    problem = Problem(id="p", question="Add one.", entry_point="inc",
+                      prompt='def inc(x: int) -> int:\n    """Add one."""\n')
+    body = "```python\n    return x + 1\n```"
+    whole = "```python\ndef inc(x: int) -> int:\n    return x + 1\n```"
+    assert answer_code(problem, body) == problem.prompt + "    return x + 1\n"
+    assert answer_code(problem, body) == assemble_program(problem, body, "chat")
+    assert answer_code(problem, whole) == "def inc(x: int) -> int:\n    return x + 1\n"
