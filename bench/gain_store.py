@@ -19,9 +19,9 @@ from rich.console import Console
 console = Console(stderr=True)
 STORE = Path("docs/results/gain/store")
 EVAL_FILES = ("eval.json", "samples.jsonl", "results.json")  # what an evaluation resumes and reports from
-# Slots of data seeds 0, 1, 2 in the store (a line each). `all` writes this pool by default, so a
+# Slots of data seeds 0 to 4 in the store (a line each). `all` writes this pool by default, so a
 # machine without the store rebuilds the same questions; grow it with the store (docs/gain.md).
-POOL = (384, 496, 240)
+POOL = (384, 496, 240, 96, 96)
 # The teacher's dtype for each data seed's questions and their sampled answers; bf16 unless named.
 # Seeds 3 and up were written on an AVX2 CPU without bf16 instructions, where a bf16 matmul ran 60x
 # slower than fp32 (7 ms vs 428 ms for 32x896 @ 896x4864 on one thread); bf16 and fp32 greedy
