@@ -21,7 +21,7 @@ def test_plan_writes_questions_then_answers_beside_the_base_then_the_seeds(tmp_p
                                       "--arm", "kd", "--ce", "0.5"])
     stages = plan(args)
     assert [(title, [s.name for s in steps]) for title, steps in stages] == [
-        ("questions", ["data-0", "data-1", "data-2"]),
+        ("questions", [f"data-{seed}" for seed in range(len(POOL))]),
         ("answers and untrained student", ["answers", "base"]),
         ("training seeds", ["train-seed0", "train-seed1"])]
     # Every step is a command line gain.py itself accepts, with the settings `all` was given.
