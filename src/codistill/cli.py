@@ -10,7 +10,8 @@ from codistill import __version__
 
 # name -> (module under codistill.commands, one-line help). Modules are imported only when
 # their command runs, so `codistill --help` stays fast and a broken optional extra cannot
-# break unrelated commands. Each module has `add_arguments(parser)` and `run(args) -> int`.
+# break unrelated commands. Each module has `add_arguments(parser)` and `run(args) -> int`;
+# `run` raises a UserError for what the user must change and `main` prints it (exit 2).
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "run the distillation cycles (SODA / AKD) from a config"),
     "eval": ("eval", "evaluate a model or a samples file on benchmarks, with pass@k"),
@@ -38,16 +39,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(name: str):  # noqa: ANN202 - returns a module
-    module_name, _ = COMMANDS[name]
-    try:
-        return importlib.import_module(f"codistill.commands.{module_name}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"codistill.commands.{module_name}":
-            return None
-        raise
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `codistill` command."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -57,15 +48,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     name, rest = argv[0], argv[1:]
-    module = _load(name)
-    if module is None:
-        print(f"codistill {name}: not built yet in this version.", file=sys.stderr)
-        return 3
+    module = importlib.import_module(f"codistill.commands.{COMMANDS[name][0]}")
     sub = argparse.ArgumentParser(prog=f"codistill {name}", description=COMMANDS[name][1])
     module.add_arguments(sub)
     args = sub.parse_args(rest)
+    from codistill.commands._common import friendly
+
     try:
-        return int(module.run(args) or 0)
+        # The one error boundary: a command raises a UserError and this prints it as one line.
+        return int(friendly(lambda: module.run(args)) or 0)
     except KeyboardInterrupt:
         print("interrupted; finished work is saved, rerun the same command to resume",
               file=sys.stderr)

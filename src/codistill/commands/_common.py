@@ -44,15 +44,27 @@ def storage_message(exc: OSError) -> str | None:
             "another disk) and rerun the same command: finished work is kept")
 
 
+def one_line(text: str) -> str:
+    """`text` on one line: later lines joined by '; ' (or a space after a line ending in ':')."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    joined = lines[0] if lines else ""
+    for line in lines[1:]:
+        joined += (" " if joined.endswith(":") else "; ") + line
+    return joined
+
+
 def friendly(action: Callable[[], T]) -> T | int:
-    """Run `action`; known user-facing errors print one clear message and give exit code 2."""
+    """Run `action`; a user error prints `error: <message; hint>` on one line and gives exit 2.
+
+    The CLI runs every command through this, so commands raise and never print their errors.
+    Anything that is not a user error is a bug and keeps its traceback.
+    """
     try:
         return action()
     except Exception as exc:
         if isinstance(exc, UserError | FileNotFoundError):
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        if not isinstance(exc, OSError) or (message := storage_message(exc)) is None:
+            message = str(exc)
+        elif not isinstance(exc, OSError) or (message := storage_message(exc)) is None:
             raise
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {one_line(message)}", file=sys.stderr)
         return 2

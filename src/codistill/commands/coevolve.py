@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from codistill.commands._common import add_config_arguments, config_from_args, friendly
+from codistill.commands._common import add_config_arguments, config_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,25 +28,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run, resume or re-report one co-evolution."""
+    from codistill.report.coevolve import write_report
+    from codistill.stages.coevolve import coevolve
+    from codistill.stages.seed_pool import load_seed_pool
 
-    def go() -> int:
-        from codistill.report.coevolve import write_report
-        from codistill.stages.coevolve import coevolve
-        from codistill.stages.seed_pool import load_seed_pool
-
-        config = config_from_args(args)
-        if args.report_only:
-            print(write_report(config.run_dir / "coevolve"))
-            return 0
-        summary = coevolve(config, load_seed_pool(config), force=args.force,
-                           progress=not args.no_progress, evaluate=not args.no_eval)
-        if args.json:
-            print(json.dumps(summary, indent=1))
-        else:
-            _print(summary)
+    config = config_from_args(args)
+    if args.report_only:
+        print(write_report(config.run_dir / "coevolve"))
         return 0
-
-    return int(friendly(go))
+    summary = coevolve(config, load_seed_pool(config), force=args.force,
+                       progress=not args.no_progress, evaluate=not args.no_eval)
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        _print(summary)
+    return 0
 
 
 def _print(summary: dict) -> None:

@@ -6,7 +6,7 @@ import argparse
 
 import yaml
 
-from codistill.commands._common import add_config_arguments, config_from_args, friendly
+from codistill.commands._common import add_config_arguments, config_from_args
 from codistill.config import dump_config
 
 
@@ -16,10 +16,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the effective config as YAML (exit 2 with the reason when it is invalid)."""
-
-    def go() -> int:
-        print(yaml.safe_dump(dump_config(config_from_args(args)), sort_keys=False), end="")
-        return 0
-
-    return int(friendly(go))
+    """Print the effective config as YAML (an invalid one raises a ConfigError naming the key)."""
+    print(yaml.safe_dump(dump_config(config_from_args(args)), sort_keys=False), end="")
+    return 0

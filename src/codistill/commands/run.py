@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from codistill.commands._common import add_config_arguments, config_from_args, friendly
+from codistill.commands._common import add_config_arguments, config_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,12 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run or resume the configured distillation."""
+    from codistill.stages.cycle import run_cycles
 
-    def go() -> int:
-        from codistill.stages.cycle import run_cycles
-
-        config = config_from_args(args)
-        run_cycles(config, force=args.force)
-        return 0
-
-    return int(friendly(go))
+    run_cycles(config_from_args(args), force=args.force)
+    return 0
