@@ -45,7 +45,9 @@ def collect(path: Path) -> dict[str, EvalResult]:
 
         files = final_results(path)
         if not files:
-            raise FileNotFoundError(f"{path}: this run has no finished evaluation yet")
+            raise UserError(f"{path}: this run has no finished evaluation yet",
+                            hint="compare RUN/cycle-0/eval (the student before training), or "
+                                 "rerun `codistill run` until a cycle's evaluation finishes")
         return {name: EvalResult.load(file) for name, file in files.items()}
     if path.is_file():
         result = EvalResult.load(path)
@@ -58,8 +60,9 @@ def collect(path: Path) -> dict[str, EvalResult]:
         result = EvalResult.load(file)
         found[result.benchmark] = result
     if not found:
-        raise FileNotFoundError(f"{path}: no {RESULTS_FILE} here or one level below "
-                                "(run `codistill eval --output DIR` first)")
+        raise UserError(f"{path}: no {RESULTS_FILE} here or one level below",
+                        hint="give a results.json, an evaluation folder or a run folder "
+                             "(`codistill eval --output DIR` writes one)")
     return found
 
 
@@ -70,7 +73,8 @@ def pooled(runs: list[dict[str, EvalResult]]) -> dict[str, EvalResult]:
     shared = [name for name in runs[0] if all(name in run for run in runs[1:])]
     if not shared:
         raise UserError("the candidates share no benchmark: "
-                        + "; ".join(", ".join(run) for run in runs))
+                        + "; ".join(", ".join(run) for run in runs),
+                        hint="pool only evaluations of the same benchmarks")
     return {name: pool_results([run[name] for run in runs], f"mean of {len(runs)} runs")
             for name in shared}
 
@@ -87,8 +91,8 @@ def sampled_comparisons(a: dict[str, EvalResult], b: dict[str, EvalResult], shar
                     & {int(key.split("@")[1]) for key in sb["pass_at_k"]} - {1})
         for file in (sa["results"], sb["results"]):
             if not Path(file).is_file():
-                raise FileNotFoundError(f"{name}: the sampled answers' results {file} are gone, so "
-                                        "pass@k cannot be compared; evaluate again")
+                raise UserError(f"{name}: the sampled answers' results {file} are gone, so "
+                                "pass@k cannot be compared", hint="evaluate again with the same --n")
         for k in ks:
             found.append(compare_results(sa["results"], sb["results"], n_boot=args.boot,
                                          confidence=args.confidence, seed=args.seed, k=k))
@@ -97,23 +101,23 @@ def sampled_comparisons(a: dict[str, EvalResult], b: dict[str, EvalResult], shar
 
 def run(args: argparse.Namespace) -> int:
     """Compare every benchmark both runs evaluated."""
-    try:
-        if not 0 < args.confidence < 1:
-            raise UserError(f"--confidence must be between 0 and 1, got {args.confidence}")
-        a, b = collect(args.run_a), pooled([collect(path) for path in args.run_b])
-        shared = [name for name in a if name in b]
-        if not shared and len(a) == 1 and len(b) == 1:
-            shared = [next(iter(a))]  # one result each: compare them even if names differ
-            b = {shared[0]: next(iter(b.values()))}
-        if not shared:
-            raise UserError(f"no benchmark in both runs (A: {', '.join(a)}; B: {', '.join(b)})")
-        comparisons: list[Comparison] = [
-            compare_results(a[name], b[name], n_boot=args.boot, confidence=args.confidence,
-                            seed=args.seed) for name in shared]
-        comparisons += sampled_comparisons(a, b, shared, args)
-    except (UserError, ValueError, OSError) as exc:
-        console.print(f"[red]codistill compare: {exc}[/red]", highlight=False)
-        return 2
+    if not 0 < args.confidence < 1:
+        raise UserError(f"--confidence must be between 0 and 1, got {args.confidence}",
+                        hint="e.g. --confidence 0.95")
+    if args.boot < 1:
+        raise UserError(f"--boot must be at least 1, got {args.boot}", hint="e.g. --boot 10000")
+    a, b = collect(args.run_a), pooled([collect(path) for path in args.run_b])
+    shared = [name for name in a if name in b]
+    if not shared and len(a) == 1 and len(b) == 1:
+        shared = [next(iter(a))]  # one result each: compare them even if names differ
+        b = {shared[0]: next(iter(b.values()))}
+    if not shared:
+        raise UserError(f"no benchmark in both runs (A: {', '.join(a)}; B: {', '.join(b)})",
+                        hint="compare evaluations of the same benchmark")
+    comparisons: list[Comparison] = [
+        compare_results(a[name], b[name], n_boot=args.boot, confidence=args.confidence,
+                        seed=args.seed) for name in shared]
+    comparisons += sampled_comparisons(a, b, shared, args)
     if args.json:
         payload = [c.to_dict() for c in comparisons]
         print(json.dumps(payload[0] if len(payload) == 1 else {"comparisons": payload}, indent=2))

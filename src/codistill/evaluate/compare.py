@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from rich.table import Table
 
-from codistill.evaluate.results import EvalResult
+from codistill.evaluate.results import EvalError, EvalResult
 
 
 @dataclass
@@ -115,8 +115,8 @@ def compare_results(a: EvalResult | str | Path, b: EvalResult | str | Path, *,
 
     ra, rb = _load(a), _load(b)
     if k > 1 and min(ra.n, rb.n) < k:
-        raise ValueError(f"pass@{k} needs at least {k} samples per task; the evaluations have "
-                         f"{ra.n} and {rb.n}")
+        raise EvalError(f"pass@{k} needs at least {k} samples per task; the evaluations have "
+                        f"{ra.n} and {rb.n}", hint=f"evaluate both with --n {k} or more")
 
     def value(t: Any) -> float:
         return t.pass_rate if k == 1 else pass_at_k(t.n, t.correct, k)
@@ -128,8 +128,9 @@ def compare_results(a: EvalResult | str | Path, b: EvalResult | str | Path, *,
     if ra.benchmark != rb.benchmark:
         warnings.append(f"different benchmarks: {ra.benchmark} vs {rb.benchmark}")
     if not paired:
-        raise ValueError(f"no task is in both evaluations ({ra.benchmark}: {len(rates_a)} tasks, "
-                         f"{rb.benchmark}: {len(rates_b)} tasks)")
+        raise EvalError(f"no task is in both evaluations ({ra.benchmark}: {len(rates_a)} tasks, "
+                        f"{rb.benchmark}: {len(rates_b)} tasks)",
+                        hint="compare evaluations of the same benchmark (and the same --limit)")
     xa = np.array([rates_a[t] for t in paired])
     xb = np.array([rates_b[t] for t in paired])
     diffs = xb - xa

@@ -12,12 +12,17 @@ from typing import Any
 
 from rich.table import Table
 
+from codistill.errors import UserError
 from codistill.evaluate.passk import mean_pass_at_k
 from codistill.jsonl import write_text_atomic
 from codistill.records import Sample
 from codistill.sandbox.types import Status
 
 RESULTS_FILE = "results.json"
+
+
+class EvalError(UserError, ValueError):
+    """Bad evaluation input (samples, settings, results files); the message says what to change."""
 
 
 @dataclass
@@ -109,11 +114,13 @@ class EvalResult:
         if path.is_dir():
             path = path / RESULTS_FILE
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: no results file (run `codistill eval` first)")
+            raise EvalError(f"{path}: no results file",
+                            hint="run `codistill eval --output DIR` first, or give the results.json it wrote")
         try:
             return cls.from_dict(json.loads(path.read_text()))
         except (ValueError, TypeError) as exc:
-            raise ValueError(f"{path}: not a codistill results file ({exc})") from None
+            raise EvalError(f"{path}: not a codistill results file ({exc})",
+                            hint="give a results.json written by `codistill eval`") from None
 
     def table(self) -> Table:
         """A readable summary for the terminal."""

@@ -24,11 +24,10 @@ from typing import Any, Literal
 
 from codistill import paths
 from codistill.cache import CachedGenerator, RequestCache
-from codistill.errors import UserError
 from codistill.evaluate.benchmarks import benchmark_language, load_benchmark
 from codistill.evaluate.judge import judge_answers, summarize
 from codistill.evaluate.progress import Bars
-from codistill.evaluate.results import RESULTS_FILE, EvalResult, build_result
+from codistill.evaluate.results import RESULTS_FILE, EvalError, EvalResult, build_result
 from codistill.extract import assemble_program, completion_prompt, stops_for, truncate_at_stops
 from codistill.jsonl import Appender, iter_json, repair_tail, write_records, write_text_atomic
 from codistill.models.base import Generation, GenerationFailed, Generator, Request, Sampling
@@ -38,10 +37,6 @@ from codistill.sandbox.types import Limits, Program
 
 Mode = Literal["chat", "completion", "auto"]
 SAMPLES_FILE, SETTINGS_FILE, JUDGMENTS_FILE = "samples.jsonl", "eval.json", "judgments.jsonl"
-
-
-class EvalError(UserError, ValueError):
-    """Bad evaluation input (samples, settings); the message says what to change."""
 
 
 def resolve_mode(generator: Generator, mode: Mode) -> Literal["chat", "completion"]:
