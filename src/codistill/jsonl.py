@@ -49,20 +49,29 @@ def repair_tail(path: Path) -> int:
 
 def iter_json(path: Path, *, skip_bad: bool = False, stats: dict[str, int] | None = None) -> Iterator[tuple[int, Any]]:
     """Yield (line number, parsed JSON) for each non-blank line; bad lines raise or are skipped."""
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as exc:
-                if not skip_bad:
-                    raise RecordError(
-                        f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno}); "
-                        "fix or delete the line, or pass --skip-bad to skip such lines"
-                    ) from None
-                if stats is not None:
-                    stats["skipped"] = stats.get("skipped", 0) + 1
+    try:
+        with path.open(encoding="utf-8") as fh:
+            yield from _parse_lines(fh, path, skip_bad, stats)
+    except UnicodeDecodeError as exc:
+        # A binary or non-UTF-8 file is the user's input, not a bug: say which file, not a traceback.
+        raise RecordError(f"{path}: not UTF-8 text ({exc.reason})",
+                          hint="give a JSONL file: UTF-8 text, one JSON value per line") from None
+
+
+def _parse_lines(lines: Iterable[str], path: Path, skip_bad: bool,
+                 stats: dict[str, int] | None) -> Iterator[tuple[int, Any]]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            # Without its newline, a line cut short is reported at its own end, not at "column 1".
+            yield number, json.loads(line.rstrip("\n"))
+        except json.JSONDecodeError as exc:
+            if not skip_bad:
+                raise RecordError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})",
+                                  hint="fix or delete that line") from None
+            if stats is not None:
+                stats["skipped"] = stats.get("skipped", 0) + 1
 
 
 def read_records(path: str | Path, model: type[M], *, skip_bad: bool = False,

@@ -39,20 +39,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check every row; print matches; exit 1 when any row matched."""
-    try:
-        checker = Decontaminator(benchmarks=[b.strip() for b in args.benchmarks.split(",") if b.strip()],
-                                 n=args.n, threshold=args.threshold)
-        rows = list(iter_json(args.file)) if args.file.is_file() else None
-        if rows is None:
-            raise FileNotFoundError(f"{args.file} does not exist")
-    except (UserError, ValueError, FileNotFoundError) as exc:
-        console.print(f"[red]codistill decontam: {exc}[/red]", highlight=False)
-        return 2
+    if args.n < 1:
+        raise UserError(f"--n must be at least 1, got {args.n}", hint="e.g. --n 5 (words per n-gram)")
+    if not 0 < args.threshold <= 1:
+        raise UserError(f"--threshold must be in (0, 1], got {args.threshold}", hint="e.g. --threshold 0.7")
+    if not args.file.is_file():
+        raise UserError(f"{args.file}: no such file", hint="give the JSONL training file to check")
+    rows = list(iter_json(args.file))  # a malformed line is a RecordError naming file and line
+    benchmarks = [b.strip() for b in args.benchmarks.split(",") if b.strip()]
+    checker = Decontaminator(benchmarks=benchmarks, n=args.n, threshold=args.threshold)
     for name, why in checker.skipped.items():
         console.print(f"[yellow]not checked against {name}: {why}[/yellow]", highlight=False)
     if checker.size == 0:
-        console.print("[red]codistill decontam: no benchmark could be loaded[/red]")
-        return 2
+        raise UserError(f"no benchmark could be loaded from --benchmarks {args.benchmarks!r}",
+                        hint="name at least one that loads here, e.g. --benchmarks humaneval")
     matches, clean = [], []
     for line, row in rows:
         found = [m for where, text in texts_of(row) if len(text.split()) >= args.min_words

@@ -84,7 +84,7 @@ def load_problems(path: str | Path, *, skip_bad: bool = False,
             if not skip_bad:
                 raise RecordError(f"{path}:{number}: field `id`: {problem.id!r} repeats line "
                                   f"{first_seen[problem.id]}; give every problem its own id, "
-                                  "or pass --skip-bad to drop repeats")
+                                  "or set data.skip_bad_records: true to drop repeats")
             counts["skipped"] += 1
             continue
         first_seen[problem.id] = number
