@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from codistill.errors import UserError
 from codistill.sandbox.isolation import MODES
 from codistill.sandbox.types import Limits, Program, Status, Verdict
 
@@ -49,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
 
 
-def _read(path: str | None, what: str) -> str | None:
+def _read(path: str | None, what: str, flag: str) -> str | None:
     if path is None:
         return None
     if path == "-":
@@ -57,31 +58,28 @@ def _read(path: str | None, what: str) -> str | None:
     try:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SystemExit(f"codistill exec: cannot read the {what} file {path!r}: {exc}") from None
+        # Any failure to read a file the user named is theirs to fix; name the file and the flag.
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UserError(f"cannot read the {what} file {path!r}: {why}",
+                        hint=f"give {flag} a readable UTF-8 text file") from None
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the program and print its verdict."""
     from codistill.sandbox import execute, languages
 
-    try:
-        source = _read(args.file, "program")
-        tests = _read(args.tests, "tests")
-        stdin = _read(args.stdin, "stdin")
-        expected = _read(args.expected_stdout, "expected stdout")
-    except SystemExit as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    if args.timeout <= 0 or args.memory_mb <= 0:
+        raise UserError(f"--timeout and --memory-mb must be positive, got {args.timeout:g} and "
+                        f"{args.memory_mb}", hint="e.g. --timeout 10 --memory-mb 1024")
     language = args.language or languages.by_extension(args.file)
     if language is None or languages.canonical(language) is None:
         what = f"unknown language {language!r}" if language else \
             f"cannot tell the language of {args.file!r} from its extension"
-        print(f"codistill exec: {what}; pass --language, one of: "
-              f"{', '.join(languages.REGISTRY)}", file=sys.stderr)
-        return 2
-    if args.timeout <= 0 or args.memory_mb <= 0:
-        print("codistill exec: --timeout and --memory-mb must be positive", file=sys.stderr)
-        return 2
+        raise UserError(what, hint=f"pass --language, one of: {', '.join(languages.REGISTRY)}")
+    source = _read(args.file, "program", "FILE")
+    tests = _read(args.tests, "tests", "--tests")
+    stdin = _read(args.stdin, "stdin", "--stdin")
+    expected = _read(args.expected_stdout, "expected stdout", "--expected-stdout")
     program = Program(language=languages.canonical(language), source=source or "", tests=tests,
                       entry_point=args.entry_point, stdin=stdin, expected_stdout=expected,
                       id=Path(args.file).name)
