@@ -243,6 +243,13 @@ class Eval(Section):
     max_new_tokens: int = Field(512, ge=16)
     before: bool = Field(True, description="evaluate the student before the first cycle")
 
+    @model_validator(mode="after")
+    def _sampled_needs_temperature(self) -> Eval:
+        if self.n > 1 and self.temperature <= 0:
+            raise ValueError(f"eval.n = {self.n} samples per task need eval.temperature > 0 (at 0 "
+                             "they are one answer repeated); e.g. 0.2, or n = 1")
+        return self
+
 
 class Coevolve(Section):
     """Code-A1: Code model and Test model co-evolved by GRPO, with a Mistake Book."""

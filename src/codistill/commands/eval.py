@@ -15,11 +15,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from rich.console import Console
 
 from codistill.commands._common import add_config_arguments, config_from_args
 from codistill.config import RunConfig
-from codistill.errors import UserError
+from codistill.config_base import Section
 from codistill.evaluate import (
     EvalError,
     EvalResult,
@@ -47,6 +48,10 @@ FROM_CONFIG = {"n": ("eval", "n"), "temperature": ("eval", "temperature"),
                "allow_unisolated": ("sandbox", "allow_unisolated"), "sandbox": ("sandbox", "backend"),
                "dtype": ("models", "dtype"), "device": ("models", "device"),
                "batch_size": ("models", "batch_size")}
+# Set flags checked by the rule of the config field they stand for, so `--n 0` fails as
+# `--set eval.n=0` would. --ks is parsed by _ks; --dtype and --device take aliases the loaders check.
+CHECKED = ("n", "temperature", "top_p", "max_new_tokens", "limit", "timeout", "workers", "sandbox",
+           "batch_size")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -121,9 +126,10 @@ def _ks(text: str) -> tuple[int, ...]:
     try:
         ks = tuple(int(k) for k in text.split(",") if k.strip())
     except ValueError:
-        raise EvalError(f"--ks must be comma-separated integers, got {text!r}") from None
+        raise EvalError(f"--ks must be comma-separated integers, got {text!r}",
+                        hint="e.g. --ks 1,10") from None
     if not ks or min(ks) < 1:
-        raise EvalError(f"--ks needs positive integers, got {text!r}")
+        raise EvalError(f"--ks needs positive integers, got {text!r}", hint="e.g. --ks 1,10")
     return ks
 
 
@@ -159,7 +165,8 @@ def _evaluate(args: argparse.Namespace, names: list[str], ks: tuple[int, ...],
 def _score(args: argparse.Namespace, names: list[str], ks: tuple[int, ...],
            limits: Limits) -> tuple[list[EvalResult], list[Path], Path]:
     if len(names) != 1:
-        raise EvalError("--samples scores one benchmark at a time; give a single --benchmark")
+        raise EvalError(f"--samples scores one benchmark at a time, got {len(names)}",
+                        hint="give a single --benchmark")
     samples = read_samples_file(args.samples)
     root = args.output or args.samples.with_name(args.samples.name.split(".")[0] + "-eval")
     result = score_samples(names[0], samples, out_dir=root, limits=limits, ks=ks, progress=True,
@@ -168,32 +175,43 @@ def _score(args: argparse.Namespace, names: list[str], ks: tuple[int, ...],
 
 
 def with_config(args: argparse.Namespace, config: RunConfig) -> argparse.Namespace:
-    """`args` with every unset flag of FROM_CONFIG filled in from `config`."""
+    """`args` with every unset flag of FROM_CONFIG filled in from `config`; set ones checked."""
     filled = argparse.Namespace(**vars(args))
+    # Set flags go onto one copy in turn, so a rule across fields (n > 1 needs a temperature) sees both.
+    checked = config.model_copy(deep=True)
     for flag, (section, name) in FROM_CONFIG.items():
-        if getattr(filled, flag, None) is None:
+        value = getattr(filled, flag, None)
+        if value is None:
             value = getattr(getattr(config, section), name)
             setattr(filled, flag, ",".join(map(str, value)) if flag == "ks" else value)
+        elif flag in CHECKED:
+            _check_flag(getattr(checked, section), flag, f"{section}.{name}", value)
     return filled
+
+
+def _check_flag(section: Section, flag: str, key: str, value: Any) -> None:
+    try:
+        setattr(section, key.rpartition(".")[2], value)
+    except ValidationError as exc:
+        why = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        option = "--" + flag.replace("_", "-")
+        raise EvalError(f"{option} {value}: {why}",
+                        hint=f"change {option} (it follows the rule of {key} in the config)") from None
 
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print the table (or JSON), save results and the plot."""
     names = [n.strip() for n in args.benchmark.split(",") if n.strip()]
-    try:
-        config = config_from_args(args)
-        args = with_config(args, config)
-        if args.n < 1:
-            raise EvalError(f"--n must be >= 1, got {args.n}")
-        ks = _ks(args.ks)
-        limits = replace(config.sandbox.limits(args.timeout), isolation=args.isolation,
-                         allow_unisolated=args.allow_unisolated)
-        run_one = _score if args.samples else _evaluate
-        with use_backend(args.sandbox, args.workers):
-            results, folders, root = run_one(args, names, ks, limits)
-    except (UserError, FileNotFoundError, ValueError) as exc:
-        console.print(f"[red]codistill eval: {exc}[/red]", highlight=False)
-        return 2
+    if not names:
+        raise EvalError(f"--benchmark {args.benchmark!r} names no benchmark", hint="e.g. --benchmark humaneval")
+    config = config_from_args(args)
+    args = with_config(args, config)
+    ks = _ks(args.ks)
+    limits = replace(config.sandbox.limits(args.timeout), isolation=args.isolation,
+                     allow_unisolated=args.allow_unisolated)
+    run_one = _score if args.samples else _evaluate
+    with use_backend(args.sandbox, args.workers):
+        results, folders, root = run_one(args, names, ks, limits)
     if not args.no_plot:
         plot_pass1(results, root / "pass1.png", title=f"pass@1: {results[0].model}")
     summaries = [summary(r, f) for r, f in zip(results, folders, strict=True)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -76,7 +77,9 @@ def _resolve(name: str) -> list[Problem]:
         return list(_translation(name.removeprefix("humaneval-")).problems)
     if Path(name).expanduser().is_file():
         return load_problems_jsonl(Path(name).expanduser())
-    raise BenchmarkError(f"unknown benchmark {name!r}; known benchmarks:\n{known_benchmarks()}")
+    close = difflib.get_close_matches(name, KNOWN, n=1)
+    raise BenchmarkError(f"unknown benchmark {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
+                         hint=f"use one of {', '.join(KNOWN)}, or a JSONL file of problems")
 
 
 def load_benchmark(name: str, *, limit: int | None = None) -> list[Problem]:
