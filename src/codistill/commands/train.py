@@ -22,7 +22,6 @@ from rich.console import Console
 from rich.table import Table
 
 from codistill.config import load_config
-from codistill.errors import UserError
 
 console = Console(stderr=True)
 
@@ -51,16 +50,12 @@ def run(args: argparse.Namespace) -> int:
     from codistill.train.common import TrainError, is_main_process
     from codistill.train.launch import train_files
 
-    try:
-        config = load_config(args.config, args.set)
-        if args.max_steps is not None and args.max_steps < 1:
-            raise TrainError(f"--max-steps must be >= 1, got {args.max_steps}")
-        results = train_files(config, args.output, model=args.model, sft_file=args.sft, dpo_file=args.dpo,
-                              device=args.device, max_steps=args.max_steps, progress=not args.no_progress,
-                              teacher=args.teacher)
-    except (UserError, ValueError) as exc:
-        console.print(f"[red]codistill train: {exc}[/red]", highlight=False)
-        return 2
+    config = load_config(args.config, args.set)
+    if args.max_steps is not None and args.max_steps < 1:
+        raise TrainError(f"--max-steps must be >= 1, got {args.max_steps}", hint="e.g. --max-steps 1")
+    results = train_files(config, args.output, model=args.model, sft_file=args.sft, dpo_file=args.dpo,
+                          device=args.device, max_steps=args.max_steps, progress=not args.no_progress,
+                          teacher=args.teacher)
     if not is_main_process():
         return 0
     if args.json:

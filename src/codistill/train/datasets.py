@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from codistill.jsonl import write_text_atomic
+from codistill.jsonl import RecordError, iter_json, write_text_atomic
 from codistill.prompting import answer_text, solve_prompt
 from codistill.records import Problem, Taught
 
@@ -175,17 +175,15 @@ def write_rows(rows: Iterable[dict[str, Any]], path: Path) -> Path:
 
 
 def read_rows(path: str | Path, kind: Kind) -> list[dict[str, Any]]:
-    """Read and check a TRL-format JSONL training file; errors name the file and line."""
+    """Read and check a TRL-format JSONL training file; a RecordError names the file and line."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"{path}: no such file")
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg}, column {exc.colno})") from None
-    return check_rows(rows, kind, source=str(path))
+        raise RecordError(f"{path}: no such file", hint=f"give the {kind} rows' JSONL file "
+                          "(`codistill.train.export_datasets` writes one)")
+    rows = [row for _, row in iter_json(path)]
+    try:
+        return check_rows(rows, kind, source=str(path))
+    except ValueError as exc:
+        # Rows read from the user's file: theirs to fix, so no traceback; built rows stay bugs.
+        raise RecordError(str(exc), hint=f"fix {path.name}: one TRL conversational {kind} row per "
+                          f"line, each with {', '.join(COLUMNS[kind])}") from None
