@@ -46,13 +46,15 @@ def test_check_failure_exits_non_zero_with_the_reason(capsys, tmp_path: Path) ->
 
 
 def test_prepare_unknown_name_is_explained(capsys) -> None:
-    assert main(["models", "prepare", "gpt5"]) == 1
-    assert "unknown embedded model 'gpt5'" in capsys.readouterr().err
+    assert main(["models", "prepare", "gpt5"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown embedded model 'gpt5'") and err.count("\n") == 1
 
 
 def test_serve_bad_failure_spec_is_refused(capsys, script: Path) -> None:
-    assert main(["models", "serve", f"fake:{script}", "--inject-failures", "x:y"]) == 1
-    assert "--inject-failures" in capsys.readouterr().err
+    assert main(["models", "serve", f"fake:{script}", "--inject-failures", "x:y"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --inject-failures") and "e.g. --inject-failures 429:0.1" in err
 
 
 def test_serve_runs_a_real_server_process(script: Path) -> None:

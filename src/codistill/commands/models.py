@@ -12,7 +12,7 @@ from rich.table import Table
 
 from codistill.models import embedded
 from codistill.models.base import ModelError, Request, Sampling
-from codistill.models.spec import SpecError, load_generator, parse_spec
+from codistill.models.spec import load_generator, parse_spec
 
 console = Console(stderr=True)
 out = Console()
@@ -58,12 +58,8 @@ def _load_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Dispatch to the chosen action; a ModelError becomes a message and exit status 1."""
-    try:
-        return {"list": _list, "prepare": _prepare, "check": _check, "serve": _serve}[args.action](args)
-    except ModelError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
-        return 1
+    """Dispatch to the chosen action; exit 1 when a model named in `prepare` or `check` failed."""
+    return {"list": _list, "prepare": _prepare, "check": _check, "serve": _serve}[args.action](args)
 
 
 def _names(names: list[str]) -> list[embedded.EmbeddedModel]:
@@ -141,7 +137,7 @@ def _check(args: argparse.Namespace) -> int:
             table.add_row(spec, f"{loaded:.1f}", str(tokens), f"{rate:.1f}", gen.text[:60].replace("\n", "⏎"))
             lines.append(f"[green]ok[/green] {generator.identity}: {tokens} tokens in {seconds:.2f} s "
                          f"({rate:.1f} tok/s): {gen.text[:60]!r}")
-        except (ModelError, SpecError) as exc:
+        except ModelError as exc:  # SpecError too: one bad spec is a FAILED row, the others still run
             failed += 1
             table.add_row(spec, "-", "-", "-", "[red]FAILED[/red]")
             lines.append(f"[red]FAILED[/red] {spec}: {exc}")
@@ -159,11 +155,12 @@ def _serve(args: argparse.Namespace) -> int:
     if args.api_key_env:
         api_key = os.environ.get(args.api_key_env)
         if not api_key:
-            raise ModelError(f"--api-key-env {args.api_key_env}: that environment variable is empty or unset")
+            raise ModelError(f"--api-key-env {args.api_key_env}: that environment variable is empty or unset",
+                             hint=f"export {args.api_key_env}=<key> first, or leave --api-key-env out")
     try:
         failures = Failures.parse(args.inject_failures)
     except ValueError as exc:
-        raise ModelError(f"--inject-failures: {exc}") from None
+        raise ModelError(f"--inject-failures: {exc}", hint="e.g. --inject-failures 429:0.1,500:0.05") from None
     names = args.names or [spec.raw] + ([spec.target] if spec.kind == "embedded" and spec.target != spec.raw else [])
     with console.status(f"loading {spec}"):
         generator = load_generator(spec, dtype=args.dtype, device=args.device, batch_size=args.batch_size)
@@ -172,7 +169,8 @@ def _serve(args: argparse.Namespace) -> int:
                               failures=failures, delay=args.delay, default_max_tokens=args.default_max_tokens,
                               max_batch=args.max_batch, batch_wait=args.batch_wait, verbose=args.verbose)
     except OSError as exc:
-        raise ModelError(f"cannot listen on {args.host}:{args.port} ({exc}): choose another --port") from None
+        raise ModelError(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc})",
+                         hint="choose another --port (0 picks a free one)") from None
     out.print(f"serving {generator.identity} at {server.url} as {', '.join(names)}",
               highlight=False, soft_wrap=True)
     out.print(f"use it as the model spec openai:{server.url}#{names[0]}", highlight=False, soft_wrap=True)
