@@ -152,7 +152,8 @@ def check_rows(rows: Iterable[dict[str, Any]], kind: Kind, source: str = "rows")
     if not rows:
         raise ValueError(f"{source}: no {kind} training rows; build them with codistill.train.{kind}_rows")
     for index, row in enumerate(rows):
-        where = f"{source}: row {index + 1}" + (f" (id {row.get('id')!r})" if isinstance(row, dict) else "")
+        named = isinstance(row, dict) and "id" in row
+        where = f"{source}: row {index + 1}" + (f" (id {row['id']!r})" if named else "")
         if not isinstance(row, dict):
             raise ValueError(f"{where}: a row must be a JSON object, not {type(row).__name__}")
         for column in COLUMNS[kind]:
@@ -185,5 +186,4 @@ def read_rows(path: str | Path, kind: Kind) -> list[dict[str, Any]]:
         return check_rows(rows, kind, source=str(path))
     except ValueError as exc:
         # Rows read from the user's file: theirs to fix, so no traceback; built rows stay bugs.
-        raise RecordError(str(exc), hint=f"fix {path.name}: one TRL conversational {kind} row per "
-                          f"line, each with {', '.join(COLUMNS[kind])}") from None
+        raise RecordError(str(exc), hint=f"fix or delete that row of {path.name}") from None
