@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import errno
+import re
 
 import pytest
 
-from codistill.cli import COMMANDS
+from codistill.cli import COMMANDS, build_parser, main
 from codistill.commands._common import friendly
+from codistill.config import ConfigError
 from codistill.errors import UserError
 from codistill.evaluate.benchmarks import BenchmarkError
 from codistill.stages.coevolve import CoevolveError
@@ -59,9 +61,33 @@ def test_a_full_disk_names_what_to_do_and_a_bug_still_raises(capsys: pytest.Capt
     assert friendly(lambda: 7) == 7
 
 
-def test_every_listed_command_exists() -> None:
-    import importlib
+def _listed() -> list[str]:
+    """The commands `codistill --help` lists, read from the parser that prints it."""
+    [choices] = [a.choices for a in build_parser()._actions if a.dest == "command"]
+    assert list(choices) == list(COMMANDS)
+    return list(choices)
 
-    for name, (module, _) in COMMANDS.items():
-        loaded = importlib.import_module(f"codistill.commands.{module}")
-        assert callable(loaded.add_arguments) and callable(loaded.run), name
+
+@pytest.mark.parametrize("argv", [[name] for name in _listed()]
+                         + [["models", action] for action in ("list", "prepare", "check", "serve")])
+def test_every_listed_command_has_a_working_help(argv: list[str], capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([*argv, "--help"])
+    assert done.value.code == 0
+    shown = capsys.readouterr()
+    assert shown.out.startswith(f"usage: codistill {' '.join(argv)}") and not shown.err
+
+
+def test_the_top_level_help_lists_only_built_commands(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    listed = capsys.readouterr().out.split("positional arguments:")[1].split("options:")[0]
+    assert re.findall(r"^    (\S+)", listed, flags=re.MULTILINE) == _listed()  # not wrapped help
+
+
+def test_a_multi_line_message_is_printed_on_one_line(capsys: pytest.CaptureFixture) -> None:
+    error = ConfigError("invalid configuration (x.yaml):\n  eval.n: too small\n  eval.ks: empty")
+    assert friendly(_raise(error)) == 2
+    assert capsys.readouterr().err == ("error: invalid configuration (x.yaml): eval.n: too small; "
+                                       "eval.ks: empty\n")

@@ -69,7 +69,8 @@ def test_other_languages_by_extension(tmp_path: Path) -> None:
 def test_bad_input_exits_two(tmp_path: Path) -> None:
     """A missing file or an unknown language is a usage error (2) with a clear message."""
     missing = _exec(str(tmp_path / "nope.py"))
-    assert missing.returncode == 2 and "cannot read" in missing.stderr
+    assert missing.returncode == 2 and missing.stderr.startswith("error: cannot read the program file")
+    assert missing.stderr.count("\n") == 1 and "Traceback" not in missing.stderr
     source = tmp_path / "prog.xyz"
     source.write_text("x")
     unknown = _exec(str(source))
