@@ -1,9 +1,10 @@
 """The one error type users see: something they can change, said in one line.
 
 Every error whose message tells the user what to change derives from `UserError` (a bad config
-value, a malformed file, a dead endpoint, a run folder in use...). Commands print it as one line
-and exit with status 2 (`codistill.commands._common.friendly`); anything else is a bug and keeps
-its traceback. Errors about a model's *output* (a draft that does not parse) are not user errors:
+value, a malformed file, a dead endpoint, a run folder in use...); its `hint` says what to change
+and is part of its message. Commands only raise it: the CLI runs every command through
+`codistill.commands._common.friendly`, which prints `error: <message; hint>` on one line and exits
+with status 2. Anything else is a bug and keeps its traceback. Errors about a model's *output* (a draft that does not parse) are not user errors:
 the stages catch and record them.
 """
 
