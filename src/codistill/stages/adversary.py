@@ -15,15 +15,15 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from codistill.answer_runs import check_answers
 from codistill.config import Ablation, Curriculum
 from codistill.evaluate.decontam import Decontaminator
-from codistill.extract import answer_code, assemble_program
 from codistill.faults import FAULT_DESCRIPTIONS
 from codistill.jsonl import Appender
 from codistill.models.base import Generator, Request, Sampling
 from codistill.prompting import language_vars, render, solve_request
 from codistill.records import Answer, Problem
-from codistill.sandbox import Limits, Program, Status, run_all
+from codistill.sandbox import Limits, Status
 from codistill.stages.curriculum import assign_buckets, bucket_sizes, check_known, plan_parents
 from codistill.stages.drafts import layout, reply_rules
 from codistill.stages.evolve import CHUNK, CurriculumResult, Evolved, Job, evolve_slots
@@ -81,12 +81,11 @@ def student_screen(student: Generator, *, limits: Limits, seed: int, workers: in
         alive = [i for i, r in enumerate(records) if r.kept and r.problem is not None]
         problems: list[Problem] = [records[i].problem for i in alive]  # type: ignore[misc]
         gens = student.generate([solve_request(p) for p in problems], sampling)
-        programs = [Program(language=p.language, source=assemble_program(p, g.text, "chat"),
-                            tests=p.tests, entry_point=p.entry_point, id=f"{p.id}#student")
-                    for p, g in zip(problems, gens, strict=True)]
+        checked = check_answers(problems, [g.text for g in gens], limits, tag="student",
+                                workers=workers)
         out = list(records)
-        verdicts = run_all(programs, limits, workers=workers) if programs else []
-        for i, p, g, v in zip(alive, problems, gens, verdicts, strict=True):
+        for i, p, g, ran in zip(alive, problems, gens, checked, strict=True):
+            v = ran.verdict
             update = {"tokens": out[i].tokens + sum(g.completion_tokens)}
             if v.passed:
                 update |= {"kept": False, "reason": "student_passes",
@@ -95,8 +94,7 @@ def student_screen(student: Generator, *, limits: Limits, seed: int, workers: in
                 update |= {"kept": False, "reason": "environment_error",
                            "detail": f"student's run: {v.message}"[:500]}
             else:
-                code = answer_code(p, g.text)
-                meta = {**p.meta, "rejected": code or g.text, "reference_solution_source": "teacher",
+                meta = {**p.meta, "rejected": ran.code or g.text, "reference_solution_source": "teacher",
                         "student_status": str(v.status), "student_message": v.message[:300]}
                 update["problem"] = p.model_copy(update={"meta": meta})
             out[i] = out[i].model_copy(update=update)

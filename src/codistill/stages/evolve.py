@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from codistill.answer_runs import as_written, run_candidates
 from codistill.config import Curriculum
 from codistill.errors import DraftError
 from codistill.evaluate.decontam import Decontaminator, jaccard, ngrams
@@ -23,7 +24,7 @@ from codistill.evaluate.progress import Bars
 from codistill.jsonl import Appender, read_records
 from codistill.models.base import GenerationFailed, Generator, Request, Sampling
 from codistill.records import Problem, Record
-from codistill.sandbox import Limits, Program, run_all
+from codistill.sandbox import Limits
 from codistill.stages import drafts_python
 from codistill.stages.drafts import parse_draft, reply_rules, stub_source, to_problem
 
@@ -132,13 +133,12 @@ def _stubs(p: Problem) -> list[str]:
 def _validate(problems: Sequence[Problem], limits: Limits,
               workers: int | None) -> list[tuple[str, str]]:
     """(drop reason or "", detail) per problem: the reference must pass, every stub must fail."""
-    programs, spans = [], []
+    candidates, spans = [], []
     for p in problems:
-        common = {"language": p.language, "tests": p.tests, "entry_point": p.entry_point}
         sources = [p.reference or "", *_stubs(p)]
-        spans.append((len(programs), len(programs) + len(sources)))
-        programs += [Program(source=src, id=f"{p.id}#{k}", **common) for k, src in enumerate(sources)]
-    verdicts = run_all(programs, limits, workers=workers) if programs else []
+        spans.append((len(candidates), len(candidates) + len(sources)))
+        candidates += [as_written(p, src, tag=str(k)) for k, src in enumerate(sources)]
+    verdicts = [c.verdict for c in run_candidates(candidates, limits, workers=workers)]
     out = []
     for start, end in spans:
         ref, stubs = verdicts[start], verdicts[start + 1 : end]
@@ -162,9 +162,11 @@ def _pruned(problems: Sequence[Problem], limits: Limits, workers: int | None) ->
     when at least half of the asserts (and MIN_ASSERTS or more) survive."""
     probes = {i: found for i, p in enumerate(problems)
               if p.language == "python" and (found := drafts_python.probe(p.tests))}
-    programs = [Program("python", problems[i].reference or "", text, problems[i].entry_point,
-                        id=f"{problems[i].id}#probe") for i, (text, _) in probes.items()]
-    verdicts = run_all(programs, limits, workers=workers) if programs else []
+    # The reference against the probing tests, which report each failing assert and go on.
+    candidates = [as_written(problems[i].model_copy(update={"tests": text}),
+                             problems[i].reference or "", tag="probe")
+                  for i, (text, _) in probes.items()]
+    verdicts = [c.verdict for c in run_candidates(candidates, limits, workers=workers)]
     out = {}
     for (i, (_, total)), verdict in zip(probes.items(), verdicts, strict=True):
         failed = drafts_python.failed_asserts(verdict.stdout)

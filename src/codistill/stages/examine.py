@@ -11,15 +11,15 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from codistill.answer_runs import from_answer, run_candidates
 from codistill.config import Ablation, Examine
 from codistill.errors import UserError
 from codistill.evaluate.judge import judge_answers
-from codistill.extract import answer_code, assemble_program
 from codistill.jsonl import Appender
 from codistill.models.base import Generator, Sampling
 from codistill.prompting import solve_request
 from codistill.records import Answer, Problem
-from codistill.sandbox import Limits, Program, Status, run_all
+from codistill.sandbox import Limits, Status
 
 
 class GradingError(UserError, RuntimeError):
@@ -106,16 +106,13 @@ def examine_batch(problems: Sequence[Problem], student: Generator, judge: Genera
     sampling = Sampling(temperature=g.temperature, top_p=g.top_p,
                         max_new_tokens=g.max_new_tokens, seed=seed)
     gens = student.generate([solve_request(p) for p in problems], sampling)
-    answers = []
-    for p, gen in zip(problems, gens, strict=True):
-        code = answer_code(p, gen.text)
-        answers.append(Answer(problem_id=p.id, code=code, status=Status.SKIPPED, passed=False,
-                              raw=gen.text, tokens=sum(gen.completion_tokens)))
+    candidates = [from_answer(p, gen.text) for p, gen in zip(problems, gens, strict=True)]
+    answers = [Answer(problem_id=p.id, code=c.code, status=Status.SKIPPED, passed=False,
+                      raw=gen.text, tokens=sum(gen.completion_tokens))
+               for p, c, gen in zip(problems, candidates, gens, strict=True)]
     if not ablation.no_execution:
-        programs = [Program(language=p.language, source=assemble_program(p, a.raw, "chat"),
-                            tests=p.tests, entry_point=p.entry_point, id=p.id)
-                    for p, a in zip(problems, answers, strict=True)]
-        for a, verdict in zip(answers, run_all(programs, limits, workers=workers), strict=True):
+        checked = run_candidates(candidates, limits, workers=workers)
+        for a, verdict in zip(answers, [c.verdict for c in checked], strict=True):
             a.status, a.passed = verdict.status, verdict.passed
             a.environment_error = verdict.status.is_environment
             a.message, a.failed_test = verdict.message[:300], verdict.failed_test

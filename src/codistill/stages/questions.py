@@ -32,7 +32,7 @@ from codistill.data.synth import (
     settle,
     slot_request,
 )
-from codistill.extract import answer_code, python_header
+from codistill.extract import answer_code, answer_source
 from codistill.jsonl import Appender
 from codistill.models.base import Generator, Request, Sampling
 from codistill.prompting import teacher_prompt
@@ -217,11 +217,6 @@ def _outputs(items: list[tuple[Problem, str]], limits: Limits,
     return [read_outputs(v, len(d.meta["calls"])) for (d, _), v in zip(items, verdicts, strict=True)]
 
 
-def _with_imports(draft: Problem, code: str) -> str:
-    """The answer as the sandbox runs it: the prompt's imports in front (extract.python_header)."""
-    return python_header(draft.prompt, draft.entry_point) + code
-
-
 def _settle(drafts: list[tuple[dict[str, Any], Problem]], teacher: Generator, limits: Limits,
             workers: int | None) -> None:
     """Answer each draft afresh, run the answers and the writer's function on its inputs, keep
@@ -231,14 +226,14 @@ def _settle(drafts: list[tuple[dict[str, Any], Problem]], teacher: Generator, li
     problems = [d for _, d in drafts]
     answers = _answers(drafts, teacher, ANSWER)
     outs = _outputs([(d, d.meta["writer_code"]) for d in problems]
-                    + [(d, _with_imports(d, a)) for d, a in zip(problems, answers, strict=True)],
+                    + [(d, answer_source(d, a)) for d, a in zip(problems, answers, strict=True)],
                     limits, workers)
     writer, first = outs[: len(problems)], outs[len(problems) :]
     tied = [k for k in range(len(problems)) if agreed_values([writer[k], first[k]]) is None]
     second: dict[int, tuple[str, list[str] | None]] = {}
     if tied:
         again = _answers([drafts[k] for k in tied], teacher, SECOND_ANSWER)
-        runs = _outputs([(problems[k], _with_imports(problems[k], a))
+        runs = _outputs([(problems[k], answer_source(problems[k], a))
                          for k, a in zip(tied, again, strict=True)], limits, workers)
         second = {k: (a, r) for k, a, r in zip(tied, again, runs, strict=True)}
     for k, (row, draft) in enumerate(drafts):

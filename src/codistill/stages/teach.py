@@ -10,14 +10,23 @@ Python, AST mutations of the verified correct solution add more verified-faulty 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from codistill.answer_runs import (
+    Candidate,
+    Checked,
+    as_written,
+    from_answer,
+    from_code,
+    run_candidates,
+)
 from codistill.config import Teach
-from codistill.extract import answer_code, assemble_program, extract_code
+from codistill.extract import extract_code
 from codistill.faults import FAULT_DESCRIPTIONS, FAULT_TYPES, mutants, observed_fault
 from codistill.jsonl import Appender
 from codistill.models.base import Generation, Generator, Request, Sampling
@@ -29,7 +38,7 @@ from codistill.prompting import (
     teacher_prompt,
 )
 from codistill.records import Problem, Solution, Taught
-from codistill.sandbox import Limits, Program, Status, Verdict, run_all
+from codistill.sandbox import Limits, Status
 
 
 @dataclass
@@ -110,11 +119,6 @@ def same_code(a: str, b: str) -> bool:
         return "".join(a.split()) == "".join(b.split())
 
 
-def _program(problem: Problem, source: str, tag: str) -> Program:
-    return Program(language=problem.language, source=source, tests=problem.tests,
-                   entry_point=problem.entry_point, id=f"{problem.id}#{tag}")
-
-
 def _sampling(settings: Teach, seed: int) -> Sampling:
     g = settings.generation
     # Greedy answers do not depend on the seed: a fixed one lets later cycles reuse the cache.
@@ -144,8 +148,8 @@ class Teacher:
             return []
         return self.teacher.generate(requests, _sampling(self.settings, self.seed))
 
-    def _run(self, programs: list[Program]) -> list[Verdict]:
-        return run_all(programs, self.limits, workers=self.workers) if programs else []
+    def _run(self, candidates: list[Candidate]) -> list[Checked]:
+        return run_candidates(candidates, self.limits, workers=self.workers)
 
     def write_tests(self, problems: list[Problem]) -> list[Problem]:
         """Problems with teacher-written tests where they had none (marked in meta)."""
@@ -167,14 +171,13 @@ class Teacher:
         """One verified-or-rejected correct solution per question (reference as fallback)."""
         # The teacher sees the whole question; the student is trained on the evaluation's format.
         gens = self._generate([Request.user(teacher_prompt(p)) for p in problems])
-        programs, solutions = [], {}
-        for p, gen in zip(problems, gens, strict=True):
-            code = answer_code(p, gen.text)
-            solutions[p.id] = Solution(problem_id=p.id, kind="correct", code=code, raw=gen.text,
-                                       tokens=_tokens(gen))
-            programs.append(_program(p, assemble_program(p, gen.text, "chat"), "correct"))
-        for p, verdict in zip(problems, self._run(programs), strict=True):
-            sol = solutions[p.id]
+        candidates = [from_answer(p, gen.text, tag="correct")
+                      for p, gen in zip(problems, gens, strict=True)]
+        solutions = {p.id: Solution(problem_id=p.id, kind="correct", code=c.code, raw=gen.text,
+                                    tokens=_tokens(gen))
+                     for p, c, gen in zip(problems, candidates, gens, strict=True)}
+        for p, checked in zip(problems, self._run(candidates), strict=True):
+            sol, verdict = solutions[p.id], checked.verdict
             sol.status, sol.kept = verdict.status, verdict.passed
             if not verdict.passed:
                 sol.reason = f"teacher solution {verdict.status}: {verdict.message}"[:300]
@@ -187,13 +190,13 @@ class Teacher:
             return
         todo = [p for p in problems if not solutions[p.id].kept and p.reference
                 and p.meta.get("tests_by") != "teacher"]
-        programs = [_program(p, p.reference or "", "reference") for p in todo]
-        for p, verdict in zip(todo, self._run(programs), strict=True):
-            if verdict.passed:
+        references = [as_written(p, p.reference or "", tag="reference") for p in todo]
+        for p, checked in zip(todo, self._run(references), strict=True):
+            if checked.passed:
                 # The teacher's own attempt stays in the record, after the reference that replaced it.
                 self.replaced[p.id] = solutions[p.id]
                 solutions[p.id] = Solution(problem_id=p.id, kind="correct", code=p.reference or "",
-                                           origin="reference", status=verdict.status,
+                                           origin="reference", status=checked.verdict.status,
                                            kept=True)
 
     def faulty(self, problems: list[Problem], correct: dict[str, Solution]) -> list[Solution]:
@@ -206,10 +209,9 @@ class Teacher:
             **language_vars(p.language))) for p, f in zip(todo, faults, strict=True)]
         out = []
         for p, fault, gen in zip(todo, faults, self._generate(requests), strict=True):
-            code = answer_code(p, gen.text)
-            out.append((p, Solution(problem_id=p.id, kind="faulty", code=code, raw=gen.text,
-                                    fault_type=fault, tokens=_tokens(gen)),
-                        assemble_program(p, gen.text, "chat")))
+            candidate = from_answer(p, gen.text)
+            out.append((candidate, Solution(problem_id=p.id, kind="faulty", code=candidate.code,
+                                            raw=gen.text, fault_type=fault, tokens=_tokens(gen))))
         return self._verify_faulty(out)
 
     def mutated(self, problems: list[Problem], correct: dict[str, Solution]) -> list[Solution]:
@@ -222,15 +224,17 @@ class Teacher:
                 continue
             k = int(share) + (stable_fraction(self.seed, "mutants", p.id) < share - int(share))
             for m in mutants(sol.code, k, seed=int(stable_fraction(self.seed, p.id) * 2**31)):
-                source = assemble_program(p, f"```python\n{m.code}```", "chat")
-                out.append((p, Solution(problem_id=p.id, kind="faulty", code=m.code,
-                                        origin=f"mutation:{m.operator}", fault_type=m.fault_type),
-                            source))
+                candidate = from_code(p, m.code)
+                out.append((candidate, Solution(problem_id=p.id, kind="faulty", code=candidate.code,
+                                                origin=f"mutation:{m.operator}",
+                                                fault_type=m.fault_type)))
         return self._verify_faulty(out)
 
-    def _verify_faulty(self, items: list[tuple[Problem, Solution, str]]) -> list[Solution]:
-        verdicts = self._run([_program(p, src, f"faulty{i}") for i, (p, _, src) in enumerate(items)])
-        for (problem, sol, _), verdict in zip(items, verdicts, strict=True):
+    def _verify_faulty(self, items: list[tuple[Candidate, Solution]]) -> list[Solution]:
+        checked = self._run([dataclasses.replace(c, tag=f"faulty{i}")
+                             for i, (c, _) in enumerate(items)])
+        for (candidate, sol), ran in zip(items, checked, strict=True):
+            problem, verdict = candidate.problem, ran.verdict
             sol.status = verdict.status
             sol.kept = verdict.status.is_fault
             sol.observed_fault = observed_fault(verdict.status, verdict.error_type,
@@ -239,7 +243,7 @@ class Teacher:
                 sol.reason = "passes the tests: not a fault"
             elif not sol.kept:
                 sol.reason = f"{verdict.status}: {verdict.message}"[:300]
-        return [sol for _, sol, _ in items]
+        return [sol for _, sol in items]
 
     @staticmethod
     def _mark_copies(faulty: list[Solution], correct: dict[str, Solution]) -> None:

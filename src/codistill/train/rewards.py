@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from codistill.extract import assemble_program, fenced_blocks
+from codistill.answer_runs import from_answer
+from codistill.extract import fenced_blocks
 from codistill.records import Problem
 from codistill.sandbox import Limits, Program, Status, run_all
 
@@ -179,7 +180,8 @@ def code_reward(completions: list[Any], *, question_id: list[str], tests: list[l
                 record: Callable[[dict[str, Any]], None] | None = None,
                 trainer_state: Any = None, **kwargs: Any) -> list[float]:
     """Pass rate of each code completion on its row's tests (0 when the row has none)."""
-    programs = [assemble_program(problems[q], completion_text(c), "chat")
+    # The answer's source runs once per test (TestRunner), not once against the whole test suite.
+    programs = [from_answer(problems[q], completion_text(c)).source
                 for c, q in zip(completions, question_id, strict=True)]
     jobs = [(program, problems[q].entry_point, test)
             for program, q, row_tests in zip(programs, question_id, tests, strict=True) for test in row_tests]
