@@ -19,6 +19,7 @@ from codistill.jsonl import Appender, iter_json
 from codistill.records import Solution, Taught
 from codistill.roles import open_cache, role_generator
 from codistill.sandbox import Limits
+from codistill.stages.context import StageContext
 from codistill.stages.questions import grow_questions, verified, writer_sampling
 from codistill.stages.teach import stable_fraction
 
@@ -76,9 +77,8 @@ def phase_data(args: argparse.Namespace) -> None:
     for end in range(args.chunk, slots + args.chunk, args.chunk):
         end = min(end, slots)
         with Appender(q_path) as q_out:
-            grow_questions(teacher, end, seed=args.data_seed, sampling=WRITER, limits=limits,
-                           out=q_out, previous=_rows(q_path), decontaminator=decontam,
-                           batch_size=32, writer=writer)
+            grow_questions(teacher, end, WRITER, StageContext(limits=limits, seed=args.data_seed, out=q_out),
+                           previous=_rows(q_path), decontaminator=decontam, batch_size=32, writer=writer)
         rows = _rows(q_path)
         counts: dict[str, int] = {}
         for row in rows:

@@ -14,6 +14,7 @@ from typing import Any
 from codistill.config import RunConfig
 from codistill.jsonl import Appender, iter_json
 from codistill.records import Taught
+from codistill.stages.stats import TeachStats, TrainStats, stats_of
 
 
 def soda_config(name: str, folder: Path, questions: Path, *, seed: int, lr: float, epochs: float,
@@ -64,12 +65,13 @@ def run_soda(cfg: RunConfig) -> dict[str, Any]:
     from codistill.stages.cycle import run_cycles
 
     stages = run_cycles(cfg)
-    teach = stages["cycle-1/teach"]["stats"]
-    train = stages["cycle-1/train"]["stats"]
-    return {"model_dir": Path(train["model_dir"]), "sft_rows": train["sft_rows"],
-            "dpo_rows": train["dpo_rows"],
-            "steps": {k: train[k]["steps"] for k in ("sft", "dpo") if k in train},
-            "sft_loss": (train.get("sft") or {}).get("loss"),
-            "teach": {k: v for k, v in teach.items() if k not in ("seconds", "cache")},
-            "seconds": {key: entry["stats"].get("seconds") for key, entry in stages.items()}}
+    teach = stats_of(stages["cycle-1/teach"], TeachStats)
+    train = stats_of(stages["cycle-1/train"], TrainStats)
+    assert teach is not None and train is not None, "run_cycles returns finished stages"
+    runs = {k: run for k in ("sft", "dpo") if (run := getattr(train, k)) is not None}
+    return {"model_dir": Path(stages["cycle-1/train"]["model"]), "sft_rows": train.sft_rows,
+            "dpo_rows": train.dpo_rows, "steps": {k: run.steps for k, run in runs.items()},
+            "sft_loss": runs["sft"].loss if "sft" in runs else None,
+            "teach": teach.model_dump(exclude={"seconds", "cache"}),
+            "seconds": {key: (entry.get("stats") or {}).get("seconds") for key, entry in stages.items()}}
 

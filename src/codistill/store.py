@@ -1,7 +1,8 @@
 """The run folder: one JSONL file per stage and cycle, and a manifest of what is complete.
 
 runs/<name>/
-  manifest.json          config, and per stage: fingerprint, status, counts, stats, times
+  manifest.json          config, and per stage: fingerprint, status, stats (codistill.stages.stats),
+                         times, and the model folder a training stage made
   cycle-0/eval.jsonl     stage outputs, appended and flushed record by record
   cycle-1/teach.jsonl
   cycle-1/checkpoint/    stage folders (model checkpoints)
@@ -26,6 +27,7 @@ from pydantic import BaseModel
 
 from codistill.errors import UserError
 from codistill.jsonl import Appender, iter_json, read_records, repair_tail, write_text_atomic
+from codistill.stages.stats import S, StageStats, stats_of
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -181,15 +183,26 @@ class Stage:
         """Open the stage file for appending (after repairing a torn tail)."""
         return Appender(self.path)
 
-    def finish(self, **stats: Any) -> None:
-        """Mark the stage complete, with counts and stats for the report."""
-        self.entry.update(status="done", finished=time.time(), stats=stats)
+    def finish(self, stats: StageStats, *, model: str | Path | None = None) -> None:
+        """Mark the stage complete with its stats (for the report) and the model it made, if any."""
+        self.entry.update(status="done", finished=time.time(), stats=stats.model_dump(mode="json"))
+        if model is not None:
+            self.entry["model"] = str(model)
         self.store._save()
 
-    def update_stats(self, **stats: Any) -> None:
-        """Record progress stats without finishing (visible in the manifest while running)."""
-        self.entry.setdefault("stats", {}).update(stats)
-        self.store._save()
+    def stats(self, kind: type[S]) -> S:
+        """The finished stage's stats as `kind`; a clear error when it has not finished."""
+        found = stats_of(self.entry, kind)
+        if found is None:
+            raise RuntimeError(f"stage {self.key} has no stats: it has not finished")
+        return found
+
+    @property
+    def model(self) -> Path | None:
+        """The folder of the model this stage made (training, a scoring model), if any."""
+        # Runs made before the entry held it kept it in the stats.
+        found = self.entry.get("model") or self.entry.get("stats", {}).get("model_dir")
+        return Path(found) if found else None
 
     def delete_files(self) -> None:
         """Remove the stage's file and folder."""

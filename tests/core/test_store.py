@@ -12,12 +12,23 @@ import time
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from codistill.stages.stats import (
+    CurriculumStats,
+    EvalStats,
+    ExamineStats,
+    StageStats,
+    TrainRun,
+    TrainStats,
+    stats_of,
+)
 from codistill.store import RunLockedError, RunStore, StaleStageError
 
 WORKER = textwrap.dedent(
     """
     import sys, time
+    from codistill.stages.stats import StageStats
     from codistill.store import RunStore
     root, n = sys.argv[1], int(sys.argv[2])
     with RunStore(root, config={"n": n}) as store:
@@ -31,7 +42,7 @@ WORKER = textwrap.dedent(
                     log.write(f"{i}\\n"); log.flush()
                     time.sleep(0.03)
                     out.write({"id": i, "value": i * i})
-            stage.finish(count=n)
+            stage.finish(StageStats(seconds=n))
     """
 )
 
@@ -67,9 +78,9 @@ def test_changed_config_is_refused_then_forced(tmp_path: Path) -> None:
         teach = store.stage("teach", 1, depends={"teach": {"lr": 1}})
         with teach.appender() as out:
             out.write({"id": "a"})
-        teach.finish()
+        teach.finish(StageStats())
         train = store.stage("train", 1, depends={"train": 1})
-        train.finish()
+        train.finish(StageStats())
     with RunStore(tmp_path) as store:
         with pytest.raises(StaleStageError) as info:
             store.stage("teach", 1, depends={"teach": {"lr": 2}})
@@ -85,11 +96,45 @@ def test_unchanged_config_keeps_done_stage(tmp_path: Path) -> None:
         stage = store.stage("eval", 0, depends={"b": ["humaneval"]})
         with stage.appender() as out:
             out.write({"id": "x"})
-        stage.finish(passed=1)
+        stage.finish(EvalStats(pass_at_k={"humaneval": {"pass@1": 0.5}}, model="m"))
     with RunStore(tmp_path) as store:
         stage = store.stage("eval", 0, depends={"b": ["humaneval"]})
-        assert stage.done and stage.entry["stats"] == {"passed": 1}
+        assert stage.done and stage.stats(EvalStats).pass_at_k == {"humaneval": {"pass@1": 0.5}}
         assert stage.done_keys() == {"x"}
+
+
+def test_stats_are_typed_on_both_sides(tmp_path: Path) -> None:
+    # A misspelt field fails where the stage writes it, not as a blank report column later.
+    with pytest.raises(ValidationError, match="bucket_size"):
+        CurriculumStats(bucket_size={"easy": 1})
+    with RunStore(tmp_path) as store:
+        stage = store.stage("train", 1)
+        with pytest.raises(RuntimeError, match="not finished"):
+            stage.stats(TrainStats)
+        stage.finish(TrainStats(sft_rows=3, sft=TrainRun(steps=2, loss=0.5)), model=tmp_path / "m")
+    with RunStore(tmp_path) as store:
+        stage = store.stage("train", 1)
+        assert stage.model == tmp_path / "m" and "model_dir" not in stage.entry["stats"]
+        assert stage.stats(TrainStats).sft == TrainRun(steps=2, loss=0.5)
+        assert stats_of(stage.entry, ExamineStats, loose=True) == ExamineStats()  # nothing of it
+
+
+def test_manifests_of_older_runs_still_read(tmp_path: Path) -> None:
+    # Before typed stats, the model folder was a stats key and the evaluated model `student`.
+    old = {"status": "done", "stats": {"seconds": 5, "sft_rows": 2, "model_dir": "/m",
+                                       "sft": {"steps": 1, "loss": 1.0, "seconds": 2.0}}}
+    assert stats_of(old, TrainStats) == TrainStats(seconds=5, sft_rows=2,
+                                                   sft=TrainRun(steps=1, loss=1.0, seconds=2.0))
+    with RunStore(tmp_path) as store:
+        stage = store.stage("train", 1)
+        stage.entry.update(old)
+        assert stage.model == Path("/m")
+    evaluated = stats_of({"status": "done", "stats": {"pass_at_k": {"h": {"pass@1": 0.5}}, "student": "s"}},
+                         EvalStats)
+    assert evaluated is not None and evaluated.model == "s"
+    coevolved = stats_of({"status": "done", "stats": {"model": "c", "results": {
+        "h": {"pass@1": 0.25, "tasks": 4, "passed": 1}}}}, EvalStats)
+    assert coevolved == EvalStats(pass_at_k={"h": {"pass@1": 0.25}}, model="c", tasks={"h": 4}, passed={"h": 1})
 
 
 def test_second_process_on_same_run_is_refused(tmp_path: Path) -> None:

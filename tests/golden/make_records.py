@@ -51,6 +51,7 @@ from codistill.stages.coevolve_state import (
     pick_questions,
     tests_rows,
 )
+from codistill.stages.context import StageContext
 from codistill.stages.curriculum import curriculum_stage
 from codistill.stages.examine import examine_stage
 from codistill.stages.questions import grow_questions, writer_sampling
@@ -74,6 +75,7 @@ DROPPED = {
 LIMITS = Limits(timeout_s=3.0)
 WORKERS = 2  # the sandbox's parallelism; verdicts come back in input order whatever it is
 SEED = 0
+CTX = StageContext(limits=LIMITS, seed=SEED, workers=WORKERS)
 
 
 def replacements(scratch: Path) -> dict[str, str]:
@@ -110,7 +112,8 @@ class Part:
 
     def stat(self, stage: str, stats: Any) -> None:
         """Append one stage's counters to stats.jsonl."""
-        data = asdict(stats) if is_dataclass(stats) and not isinstance(stats, type) else dict(stats)
+        data = (stats.model_dump(mode="json") if isinstance(stats, BaseModel) else
+                asdict(stats) if is_dataclass(stats) and not isinstance(stats, type) else dict(stats))
         self.files.setdefault("stats", []).append({"stage": stage, **data})
 
     def prompts(self, stage: str, *models: FakeGenerator) -> None:
@@ -137,8 +140,7 @@ def _examine(part: Part) -> None:
                 ("examine_no_execution", Examine(), Ablation(no_execution=True), s.EXAMINE_PROBLEMS[:2])]
     for name, settings, ablation, problems in variants:
         student, judge = s.student(s.EXAMINE_ANSWERS), s.judge()
-        answers, stats = examine_stage(problems, student, judge, settings=settings, ablation=ablation,
-                                       limits=LIMITS, seed=SEED, workers=WORKERS)
+        answers, stats = examine_stage(problems, student, judge, settings, ablation, CTX)
         part.add(name, answers)
         part.stat(name, stats)
         part.prompts(name, student, judge)
@@ -162,10 +164,9 @@ def _stage_three(part: Part, scratch: Path) -> None:
     teacher = s.by_parent(s.CURRICULUM_REPLIES)
     with Appender(scratch / "curriculum.jsonl") as out:
         result = curriculum_stage(parents, list(s.CURRICULUM_ANSWERS), teacher,
-                                  settings=Curriculum(new_questions=10, ratio=(1.0, 1.0, 8.0)),
-                                  ablation=Ablation(), limits=LIMITS, seed=3, cycle=2,
-                                  pool=[*parents.values(), s.POOL_EXTRA], out=out, workers=WORKERS,
-                                  progress=False, decontaminator=bench, chunk=4)
+                                  Curriculum(new_questions=10, ratio=(1.0, 1.0, 8.0)), Ablation(),
+                                  CTX.replace(seed=3, out=out), cycle=2,
+                                  pool=[*parents.values(), s.POOL_EXTRA], decontaminator=bench, chunk=4)
     _evolved(part, "curriculum", scratch / "curriculum.jsonl")
     part.stat("curriculum", _summary(result))
     part.prompts("curriculum", teacher)
@@ -174,9 +175,8 @@ def _stage_three(part: Part, scratch: Path) -> None:
     teacher, student = s.by_parent(s.ADVERSARY_REPLIES), s.student(s.ADVERSARY_STUDENT)
     with Appender(scratch / "adversary.jsonl") as out:
         result = adversary_stage(parents, list(s.ADVERSARY_ANSWERS), teacher, student,
-                                 settings=Curriculum(new_questions=4), limits=LIMITS, seed=1, cycle=1,
-                                 pool=list(parents.values()), out=out, workers=WORKERS, progress=False,
-                                 decontaminator=bench)
+                                 Curriculum(new_questions=4), CTX.replace(seed=1, out=out), cycle=1,
+                                 pool=list(parents.values()), decontaminator=bench)
     _evolved(part, "adversary", scratch / "adversary.jsonl")
     part.stat("adversary", _summary(result))
     part.prompts("adversary", teacher, student)
@@ -186,9 +186,8 @@ def _questions(part: Part, scratch: Path) -> None:
     """Teacher-written practice questions, screened and settled by agreement."""
     writer = s.question_writer(s.QUESTIONS, s.QUESTION_ANSWERS)
     with Appender(scratch / "questions.jsonl") as out:
-        stats = grow_questions(writer, len(s.QUESTIONS), seed=SEED,
-                               sampling=writer_sampling(0.8, 0.95, 512, SEED), limits=LIMITS, out=out,
-                               decontaminator=Decontaminator(problems=[s.BENCHMARK]), workers=WORKERS,
+        stats = grow_questions(writer, len(s.QUESTIONS), writer_sampling(0.8, 0.95, 512, SEED),
+                               CTX.replace(out=out), decontaminator=Decontaminator(problems=[s.BENCHMARK]),
                                batch_size=4)
     part.add("questions", [row for _, row in iter_json(scratch / "questions.jsonl")])
     part.stat("questions", stats)
@@ -269,8 +268,8 @@ def _coevolve(part: Part) -> None:
 def python_part(part: Part, scratch: Path) -> None:
     """Every stage on Python questions."""
     teacher = s.teacher(s.TEACH_CORRECT, s.TEACH_FAULTY, s.TEACH_TESTS)
-    taught, stats = teach_stage(s.TEACH_PROBLEMS, teacher, Teach(mutation_share=1.0), limits=LIMITS,
-                                seed=SEED, workers=WORKERS, batch_size=4, fallback_to_reference=True)
+    taught, stats = teach_stage(s.TEACH_PROBLEMS, teacher, Teach(mutation_share=1.0), CTX, batch_size=4,
+                                fallback_to_reference=True)
     part.add("teach", taught)  # in the stage's seeded order, which training rows follow
     part.stat("teach", stats)
     part.prompts("teach", teacher)
@@ -288,7 +287,7 @@ def python_part(part: Part, scratch: Path) -> None:
 def javascript_part(part: Part, scratch: Path) -> None:
     """Stage I and an evaluation in JavaScript."""
     teacher = s.teacher(s.JS_TEACH_CORRECT, s.JS_TEACH_FAULTY, {})
-    taught, stats = teach_stage([s.JS_TEACH], teacher, Teach(), limits=LIMITS, seed=SEED, workers=WORKERS)
+    taught, stats = teach_stage([s.JS_TEACH], teacher, Teach(), CTX)
     part.add("teach", taught)
     part.stat("teach", stats)
     part.prompts("teach", teacher)

@@ -9,23 +9,32 @@ from pathlib import Path
 import pytest
 
 from codistill.report import build_report
+from codistill.stages.stats import (
+    CurriculumStats,
+    EvalStats,
+    ExamineStats,
+    TeachStats,
+    TrainRun,
+    TrainStats,
+)
 from codistill.store import RunStore
 
 
 def _fake_run(root: Path) -> None:
     with RunStore(root, config={"name": "t", "cycles": 1, "models": {"teacher": "T", "student": "S"},
                                 "curriculum": {"strategy": "soda"}}) as store:
-        store.stage("eval", 0).finish(seconds=12.0, pass_at_k={"humaneval": {"pass@1": 0.125}})
-        store.stage("teach", 1).finish(seconds=300.0, teacher_tokens=9000,
-                                       counts={"questions_kept": 40, "questions_dropped": 8},
-                                       fault_types={"logic": 30, "name": 5})
-        store.stage("train", 1).finish(seconds=200.0, sft_rows=32, dpo_rows=12,
-                                       sft={"steps": 8, "loss": 0.9, "seconds": 150.0},
-                                       dpo={"steps": 3, "loss": 0.69, "seconds": 50.0})
-        store.stage("examine", 1).finish(seconds=80.0, counts={"passed": 20, "failed": 28})
-        store.stage("curriculum", 1).finish(seconds=90.0, counts={"kept": 10, "duplicate": 2},
-                                            bucket_sizes={"easy": 10, "medium": 10, "hard": 28})
-        store.stage("eval", 1).finish(seconds=12.0, pass_at_k={"humaneval": {"pass@1": 0.175}})
+        store.stage("eval", 0).finish(EvalStats(seconds=12.0, pass_at_k={"humaneval": {"pass@1": 0.125}}))
+        store.stage("teach", 1).finish(TeachStats(seconds=300.0, teacher_tokens=9000,
+                                                  counts={"questions_kept": 40, "questions_dropped": 8},
+                                                  fault_types={"logic": 30, "name": 5}))
+        store.stage("train", 1).finish(TrainStats(seconds=200.0, sft_rows=32, dpo_rows=12,
+                                                  sft=TrainRun(steps=8, loss=0.9, seconds=150.0),
+                                                  dpo=TrainRun(steps=3, loss=0.69, seconds=50.0)),
+                                       model=root / "cycle-1" / "train" / "model")
+        store.stage("examine", 1).finish(ExamineStats(seconds=80.0, counts={"passed": 20, "failed": 28}))
+        store.stage("curriculum", 1).finish(CurriculumStats(seconds=90.0, counts={"kept": 10, "duplicate": 2},
+                                                            bucket_sizes={"easy": 10, "medium": 10, "hard": 28}))
+        store.stage("eval", 1).finish(EvalStats(seconds=12.0, pass_at_k={"humaneval": {"pass@1": 0.175}}))
 
 
 def test_report_has_every_section(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from codistill.jsonl import Appender, read_records
 from codistill.models.base import Request, Sampling
 from codistill.models.fake import FakeGenerator, count_tokens, prompt_text
 from codistill.stages.adversary import adversary_stage, failure_text, fault_class
+from codistill.stages.context import StageContext
 from codistill.stages.curriculum import Evolved
 
 from .helpers_curriculum import GOOD, GOOD_2, LIMITS, answer, parent, reply, settings
@@ -60,8 +61,9 @@ def run(tmp_path, **kw):  # noqa: ANN001, ANN003, ANN201
     parents, answers = inputs()
     t, s = teacher(), student()
     with Appender(tmp_path / "adversary.jsonl") as out:
-        result = adversary_stage(parents, answers, t, s, settings=settings(3), limits=LIMITS, seed=1,
-                                 cycle=1, pool=list(parents.values()), out=out, progress=False, **kw)
+        ctx = StageContext(limits=LIMITS, seed=1, out=out, done=kw.pop("done", frozenset()))
+        result = adversary_stage(parents, answers, t, s, settings(3), ctx, cycle=1,
+                                 pool=list(parents.values()), **kw)
     return result, t, s
 
 
@@ -72,7 +74,7 @@ def test_keeps_only_verified_problems_the_student_fails(tmp_path) -> None:  # no
                              "environment_error": 1, "student_passes": 1, "tests_pruned": 0}
     [kept] = result.problems
     assert kept.entry_point == "longest_word" and kept.parent == "seed/p2"
-    assert kept.meta["rejected"] == WRONG_LONGEST
+    assert "rejected" not in kept.meta  # the answer is the record's, not the question's
     assert kept.meta["reference_solution_source"] == "teacher"
     assert kept.meta["student_status"] == "failed" and kept.meta["mode"] == "adversarial"
     assert kept.meta["fault"] == "name"
@@ -82,6 +84,7 @@ def test_keeps_only_verified_problems_the_student_fails(tmp_path) -> None:  # no
     assert result.tokens == sum(r.tokens for r in records)
     # A screened slot pays for the teacher's reply and the student's answer.
     kept_record = next(r for r in records if r.kept)
+    assert kept_record.student_answer == WRONG_LONGEST and kept_record.rejected() == (kept.id, WRONG_LONGEST)
     assert kept_record.tokens == count_tokens(GOOD_2) + count_tokens(STUDENT["longest_word"])
     assert {r.reason for r in records} == {"", "student_passes", "environment_error"}
     assert len(s.requests) == 3 and len(t.requests) == 3
@@ -123,3 +126,11 @@ def test_failure_text() -> None:
     assert failure_text(a) == "status failed; failing test: assert f(2) == 4; message: AssertionError"
     assert failure_text(answer("q", passed=True, score=1.5)).startswith(
         "the tests passed, but a reviewer scored the answer 1.5/6.")
+
+
+def test_records_of_older_runs_give_their_rejected_answer_back() -> None:
+    # Runs made before `student_answer` kept the student's answer in the question's meta.
+    old = {"slot_id": "s", "parent_id": "p", "bucket": "hard", "mode": "adversarial", "kept": True,
+           "problem": {"id": "q", "question": "?", "meta": {"rejected": "def f(): pass", "fault": "name"}}}
+    record = Evolved.model_validate(old)
+    assert record.rejected() == ("q", "def f(): pass") and record.problem.meta == {"fault": "name"}

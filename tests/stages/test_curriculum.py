@@ -14,6 +14,7 @@ from codistill.jsonl import Appender, read_records
 from codistill.models.base import ModelError, Request, Sampling
 from codistill.models.fake import FakeGenerator, prompt_text
 from codistill.records import Problem
+from codistill.stages.context import StageContext
 from codistill.stages.curriculum import (
     Evolved,
     assign_buckets,
@@ -171,9 +172,9 @@ def stage_inputs(k: int) -> tuple[dict[str, Problem], list]:
 def run_stage(teacher: FakeGenerator, k: int, **kw):  # noqa: ANN003
     problems, answers = stage_inputs(k)
     kw.setdefault("out", None)
-    return curriculum_stage(problems, answers, teacher, settings=settings(k), ablation=NONE,
-                            limits=LIMITS, seed=3, cycle=2, pool=[*problems.values(), POOL_EXTRA],
-                            progress=False, **kw)
+    ctx = StageContext(limits=LIMITS, seed=3, out=kw.pop("out", None), done=kw.pop("done", frozenset()))
+    return curriculum_stage(problems, answers, teacher, settings(k), NONE, ctx, cycle=2,
+                            pool=[*problems.values(), POOL_EXTRA], **kw)
 
 
 def test_stage_keeps_valid_questions_and_counts_every_drop_by_reason(tmp_path) -> None:  # noqa: ANN001
@@ -211,8 +212,8 @@ def test_easy_parents_ask_for_harder_questions_and_reuse_is_numbered() -> None:
     problems = {p.id: p for p in [parent(0)]}
     teacher = scripted_teacher([GOOD])
     result = curriculum_stage(problems, [answer("seed/p0", passed=True, score=6)], teacher,
-                              settings=settings(2), ablation=NONE, limits=LIMITS, seed=0, cycle=1,
-                              pool=list(problems.values()), progress=False)
+                              settings(2), NONE, StageContext(limits=LIMITS), cycle=1,
+                              pool=list(problems.values()))
     texts = [prompt_text(r) for r in teacher.requests]
     assert all("HARDER" in t for t in texts)
     assert sum("new exercise number 2" in t for t in texts) == 1
@@ -239,9 +240,8 @@ def test_no_difficulty_ablation_samples_at_random_and_asks_for_the_same_level() 
     problems, _ = stage_inputs(2)
     answers = [answer("seed/p0", passed=True, score=6), answer("seed/p1", passed=False)]
     teacher = scripted_teacher([GOOD, GOOD_2])
-    result = curriculum_stage(problems, answers, teacher, settings=settings(2),
-                              ablation=Ablation(no_difficulty=True), limits=LIMITS, seed=0, cycle=1,
-                              pool=list(problems.values()), progress=False)
+    result = curriculum_stage(problems, answers, teacher, settings(2), Ablation(no_difficulty=True),
+                              StageContext(limits=LIMITS), cycle=1, pool=list(problems.values()))
     assert all("HARDER" not in prompt_text(r) for r in teacher.requests)
     assert {p.meta["mode"] for p in result.problems} == {"same"} and result.notes == []
 
@@ -269,9 +269,8 @@ def test_resume_after_a_crash_repeats_no_finished_slot(tmp_path) -> None:  # noq
 
 def test_answers_for_unknown_questions_are_a_clear_error() -> None:
     with pytest.raises(ValueError, match="not in `problems`"):
-        curriculum_stage({}, [answer("nowhere", passed=False)], scripted_teacher([]),
-                         settings=S, ablation=NONE, limits=LIMITS, seed=0, cycle=1, pool=[],
-                         progress=False)
+        curriculum_stage({}, [answer("nowhere", passed=False)], scripted_teacher([]), S, NONE,
+                         StageContext(limits=LIMITS), cycle=1, pool=[])
 
 
 @pytest.mark.slow
@@ -283,9 +282,8 @@ def test_embedded_teacher_writes_questions_that_survive_their_own_checks(tmp_pat
     seeds = read_records(Path(codistill.__file__).parent / "data" / "seeds" / "python_a.jsonl", Problem)[:2]
     answers = [answer(seeds[0].id, passed=True, score=5.0), answer(seeds[1].id, passed=False)]
     with load_generator("embedded:teacher") as teacher, Appender(tmp_path / "c.jsonl") as out:
-        result = curriculum_stage({p.id: p for p in seeds}, answers, teacher, settings=settings(2),
-                                  ablation=NONE, limits=LIMITS, seed=0, cycle=1, pool=seeds, out=out,
-                                  progress=False)
+        result = curriculum_stage({p.id: p for p in seeds}, answers, teacher, settings(2), NONE,
+                                  StageContext(limits=LIMITS, out=out), cycle=1, pool=seeds)
     records = read_records(tmp_path / "c.jsonl", Evolved)
     assert len(records) == 2 and result.counts["generated"] == 2 and result.tokens > 0
     assert sum(v for k, v in result.counts.items() if k not in ("generated", "tests_pruned")) == 2

@@ -54,7 +54,8 @@ def test_two_cycles_end_to_end_then_resume(run_config, tmp_path: Path) -> None:
     teach = stages["cycle-1/teach"]["stats"]
     assert teach["counts"]["questions_kept"] == 4 and teach["fault_types"]
     train = stages["cycle-1/train"]["stats"]
-    assert train["sft_rows"] == 2 and train["dpo_rows"] >= 2 and Path(train["model_dir"]).is_dir()
+    assert train["sft_rows"] == 2 and train["dpo_rows"] >= 2 and Path(stages["cycle-1/train"]["model"]).is_dir()
+    assert "model_dir" not in train  # the model is the stage's, not a figure of it
     cur = stages["cycle-1/curriculum"]["stats"]
     assert sum(cur["bucket_sizes"].values()) == 4 and cur["counts"]["kept"] == 1  # 2nd is a duplicate
     # SODA's scoring model: trained on part of cycle 1's judgments and checked on the rest. The
@@ -73,8 +74,8 @@ def test_two_cycles_end_to_end_then_resume(run_config, tmp_path: Path) -> None:
     # greedy teacher answers come from the cache. The student is the cycle-1 checkpoint.
     assert stages["cycle-2/teach"]["stats"]["counts"]["questions"] == 5
     assert stages["cycle-2/teach"]["stats"]["cache"]["hits"] >= 4
-    assert stages["cycle-2/eval"]["stats"]["student"] == stages["cycle-2/train"]["stats"]["model_dir"]
-    assert "cycle-2" in stages["cycle-2/train"]["stats"]["model_dir"]
+    assert stages["cycle-2/eval"]["stats"]["model"] == stages["cycle-2/train"]["model"]
+    assert "cycle-2" in stages["cycle-2/train"]["model"]
     run = tmp_path / "runs" / "t"
     assert (run / "report.html").is_file() and (run / "cycle-1" / "teach.jsonl").is_file()
     assert (run / "cycle-1" / "train" / "data").is_dir()
@@ -105,7 +106,7 @@ def test_two_cycles_end_to_end_then_resume(run_config, tmp_path: Path) -> None:
     # answers then come from the cache too.
     reused = again["cycle-1/train"]["stats"]
     assert reused["reused_training"] and reused["sft"] == train["sft"]
-    first, second = Path(train["model_dir"]), Path(reused["model_dir"])
+    first, second = Path(stages["cycle-1/train"]["model"]), Path(again["cycle-1/train"]["model"])
     weights = sorted(p.name for p in first.glob("*.safetensors"))
     assert weights and all((first / w).read_bytes() == (second / w).read_bytes() for w in weights)
     assert again["cycle-1/examine"]["stats"]["cache"]["misses"] == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,11 @@ from codistill.models.base import Request, Sampling
 from codistill.models.fake import FakeGenerator, prompt_text
 from codistill.records import Answer, Problem
 from codistill.sandbox import Limits
+from codistill.stages.context import StageContext
 from codistill.stages.examine import examine_stage, examine_stats
 
 LIMITS = Limits(timeout_s=5)
+CTX = StageContext(limits=LIMITS)
 TESTS = "def check(candidate):\n    assert candidate(2) == 4\n"
 PROBLEMS = [
     Problem(id="good", question="q", prompt='def f(x):\n    """good"""\n', entry_point="f", tests=TESTS),
@@ -50,8 +51,7 @@ def _judge(request: Request, sampling: Sampling, index: int) -> str:
 
 def test_examine_runs_and_judges_each_answer() -> None:
     judge = FakeGenerator(_judge)
-    answers, stats = examine_stage(PROBLEMS, FakeGenerator(_student), judge,
-                                   settings=Examine(), ablation=Ablation(), limits=LIMITS, seed=0)
+    answers, stats = examine_stage(PROBLEMS, FakeGenerator(_student), judge, Examine(), Ablation(), CTX)
     by_id = {a.problem_id: a for a in answers}
     assert by_id["good"].passed and by_id["good"].judge_score == 5
     assert not by_id["bad"].passed and by_id["bad"].status == "failed"
@@ -62,41 +62,42 @@ def test_examine_runs_and_judges_each_answer() -> None:
     # Independent views by default: the judge never learns the verdict, and is fooled once.
     assert not any("Result of running" in prompt_text(r) for r in judge.requests)
     assert by_id["bad"].judge_score == 4
-    assert (stats.compared, stats.agree, stats.agreement) == (2, 1, 0.5)
+    assert (stats.views.compared, stats.views.agree, stats.views.agreement) == (2, 1, 0.5)
+    assert stats.views.judge_saw_verdict is False
 
 
 def test_a_judge_told_the_verdict_agrees_with_it() -> None:
     judge = FakeGenerator(_judge)
     answers, stats = examine_stage(PROBLEMS, FakeGenerator(_student), judge,
-                                   settings=Examine(judge_sees_verdict=True), ablation=Ablation(),
-                                   limits=LIMITS, seed=0)
+                                   Examine(judge_sees_verdict=True), Ablation(), CTX)
     assert {a.problem_id: a.judge_score for a in answers}["bad"] == 0
     assert sum("Result of running" in prompt_text(r) for r in judge.requests) == 3
-    assert (stats.compared, stats.agree) == (2, 2)
+    assert (stats.views.compared, stats.views.agree, stats.views.judge_saw_verdict) == (2, 2, True)
 
 
 def test_ablations_skip_judge_or_execution() -> None:
     judge = FakeGenerator(_judge)
-    answers, _ = examine_stage(PROBLEMS[:1], FakeGenerator(_student), judge, settings=Examine(),
-                               ablation=Ablation(no_judge=True), limits=LIMITS, seed=0)
+    answers, _ = examine_stage(PROBLEMS[:1], FakeGenerator(_student), judge, Examine(),
+                               Ablation(no_judge=True), CTX)
     assert answers[0].passed and answers[0].judge_score is None and not judge.calls
-    answers, _ = examine_stage(PROBLEMS[:1], FakeGenerator(_student), judge, settings=Examine(),
-                               ablation=Ablation(no_execution=True), limits=LIMITS, seed=0)
+    answers, _ = examine_stage(PROBLEMS[:1], FakeGenerator(_student), judge, Examine(),
+                               Ablation(no_execution=True), CTX)
     assert answers[0].status == "skipped" and judge.calls
 
 
 def test_stats_of_a_resumed_stage_count_every_answer_in_its_file(tmp_path: Path) -> None:
     path = tmp_path / "examine.jsonl"
-    common = dict(settings=Examine(), ablation=Ablation(), limits=LIMITS, seed=0)
+    common = (Examine(), Ablation())
     with Appender(path) as out:  # one attempt answers the first question, then is stopped
-        _, first = examine_stage(PROBLEMS[:1], FakeGenerator(_student), FakeGenerator(_judge),
-                                 out=out, **common)
+        _, first = examine_stage(PROBLEMS[:1], FakeGenerator(_student), FakeGenerator(_judge), *common,
+                                 CTX.replace(out=out))
     with Appender(path) as out:  # the next answers the rest
-        examine_stage(PROBLEMS, FakeGenerator(_student), FakeGenerator(_judge), out=out,
-                      done={"good"}, **common)
-    _, one_pass = examine_stage(PROBLEMS, FakeGenerator(_student), FakeGenerator(_judge), **common)
+        examine_stage(PROBLEMS, FakeGenerator(_student), FakeGenerator(_judge), *common,
+                      CTX.replace(out=out, done=frozenset({"good"})))
+    _, one_pass = examine_stage(PROBLEMS, FakeGenerator(_student), FakeGenerator(_judge), *common, CTX)
     total = examine_stats(read_records(path, Answer), judged=True)
-    assert total == replace(one_pass, seconds=0.0) and total != replace(first, seconds=0.0)
+    assert total == one_pass.model_copy(update={"seconds": 0.0})
+    assert total != first.model_copy(update={"seconds": 0.0})
     assert total.counts["answers"] == 3 and total.student_tokens > 0
 
 

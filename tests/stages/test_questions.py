@@ -10,6 +10,7 @@ from codistill.jsonl import Appender, iter_json
 from codistill.models.base import Request, Sampling
 from codistill.models.fake import FakeGenerator, prompt_text
 from codistill.sandbox import Limits
+from codistill.stages.context import StageContext
 from codistill.stages.questions import grow_questions, verified
 
 LIMITS = Limits(timeout_s=5)
@@ -74,7 +75,7 @@ def test_questions_are_settled_by_independent_agreement(tmp_path: Path) -> None:
     bench = [draft_question(BENCH, "HumanEval/53")]  # a benchmark task reproduced almost verbatim
     out = tmp_path / "questions.jsonl"
     with Appender(out) as sink:
-        stats = grow_questions(teacher, 6, seed=0, sampling=SAMPLING, limits=LIMITS, out=sink,
+        stats = grow_questions(teacher, 6, SAMPLING, StageContext(limits=LIMITS, out=sink),
                                decontaminator=Decontaminator(problems=bench), batch_size=3)
     status = {r["slot_id"]: r["status"] for r in _rows(out)}
     assert status == {"synth-0-0": "verified", "synth-0-1": "verified", "synth-0-2": "disagree",
@@ -101,10 +102,10 @@ def test_a_rerun_resumes_without_asking_again(tmp_path: Path) -> None:
     first = Teacher([WRITE.format(name=f"f{i}", what=f"numbers {i}", body=SQUARES) for i in range(2)],
                     answers)
     with Appender(out) as sink:
-        grow_questions(first, 2, seed=0, sampling=SAMPLING, limits=LIMITS, out=sink, batch_size=2)
+        grow_questions(first, 2, SAMPLING, StageContext(limits=LIMITS, out=sink), batch_size=2)
     again = Teacher([WRITE.format(name="f2", what="odd ones", body=SQUARES)], answers)
     with Appender(out) as sink:
-        stats = grow_questions(again, 3, seed=0, sampling=SAMPLING, limits=LIMITS, out=sink,
+        stats = grow_questions(again, 3, SAMPLING, StageContext(limits=LIMITS, out=sink),
                                previous=_rows(out), batch_size=2)
     assert [r["slot_id"] for r in _rows(out)] == ["synth-0-0", "synth-0-1", "synth-0-2"]
     assert stats.counts == {"verified": 1}
@@ -157,7 +158,7 @@ def test_grounded_questions_take_their_tests_from_the_original_code(tmp_path: Pa
 
     out = tmp_path / "questions.jsonl"
     with Appender(out) as sink:
-        grow_questions(FakeGenerator(reply), 2, seed=0, sampling=SAMPLING, limits=LIMITS, out=sink,
+        grow_questions(FakeGenerator(reply), 2, SAMPLING, StageContext(limits=LIMITS, out=sink),
                        writer=grounded_writer([str(tmp_path / "code")], seed=0), batch_size=2)
     rows = {r["draft"]["entry_point"]: r for r in _rows(out)}
     assert {r["slot_id"] for r in rows.values()} == {"grounded-0-0", "grounded-0-1"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,11 @@ from codistill.models.base import Request, Sampling
 from codistill.models.fake import FakeGenerator, prompt_text
 from codistill.records import Problem, Taught
 from codistill.sandbox import Limits
+from codistill.stages.context import StageContext
 from codistill.stages.teach import assign_splits, teach_stage, teach_stats
 
 LIMITS = Limits(timeout_s=5)
+CTX = StageContext(limits=LIMITS)
 
 
 def _problem(pid: str, name: str, body_ok: str, tests: str, reference: str | None = None) -> Problem:
@@ -67,9 +68,8 @@ def test_teach_keeps_only_what_the_sandbox_confirms(tmp_path: Path) -> None:
     out = tmp_path / "teach.jsonl"
     started = time.perf_counter()
     with Appender(out) as sink:
-        results, stats = teach_stage([DOUBLE, SQUARE, INC, DEC], teacher,
-                                     Teach(mutation_share=1.0), limits=LIMITS, seed=0, out=sink,
-                                     fallback_to_reference=True)
+        results, stats = teach_stage([DOUBLE, SQUARE, INC, DEC], teacher, Teach(mutation_share=1.0),
+                                     CTX.replace(out=sink), fallback_to_reference=True)
     assert 0 < stats.seconds <= time.perf_counter() - started  # the stage's own wall time
     by_id = {t.problem.id: t for t in results}
     # double: teacher's correct passes, its faulty fails, and a mutant was made and verified.
@@ -111,10 +111,9 @@ def test_teach_keeps_only_what_the_sandbox_confirms(tmp_path: Path) -> None:
 
 def test_resume_skips_finished_questions(tmp_path: Path) -> None:
     teacher = FakeGenerator(_teacher_reply)
-    teach_stage([DOUBLE], teacher, Teach(), limits=LIMITS, seed=0)
+    teach_stage([DOUBLE], teacher, Teach(), CTX)
     calls = len(teacher.requests)
-    results, _ = teach_stage([DOUBLE, INC], teacher, Teach(), limits=LIMITS, seed=0,
-                             done={"p/double"})
+    results, _ = teach_stage([DOUBLE, INC], teacher, Teach(), CTX.replace(done={"p/double"}))
     assert [t.problem.id for t in results] == ["p/inc"]
     assert not any("p/double" in prompt_text(r) for r in teacher.requests[calls:])
 
@@ -127,25 +126,28 @@ def test_a_resumed_stage_writes_and_counts_what_one_pass_would(tmp_path: Path) -
     pool = [q.model_copy(update={"id": q.id + copy, "prompt": q.prompt.replace(q.id, q.id + copy)})
             for copy in ("", "-b") for q in (DOUBLE, SQUARE, INC, DEC)]
     settings = Teach(mutation_share=1.0)
-    common = dict(limits=LIMITS, seed=0, batch_size=3, fallback_to_reference=True)
+    common = dict(batch_size=3, fallback_to_reference=True)
     whole = tmp_path / "whole.jsonl"
     with Appender(whole) as sink:
-        _, one_pass = teach_stage(pool, FakeGenerator(_teacher_reply), settings, out=sink, **common)
+        _, one_pass = teach_stage(pool, FakeGenerator(_teacher_reply), settings, CTX.replace(out=sink),
+                                  **common)
 
     def stop(_: int) -> None:
         raise Stop
 
     parts = tmp_path / "parts.jsonl"
     with Appender(parts) as sink, pytest.raises(Stop):  # stopped after its first batch
-        teach_stage(pool, FakeGenerator(_teacher_reply), settings, out=sink, progress=stop, **common)
+        teach_stage(pool, FakeGenerator(_teacher_reply), settings, CTX.replace(out=sink, progress=stop),
+                    **common)
     done = {t.problem.id for t in read_records(parts, Taught)}
     assert len(done) == 3
     with Appender(parts) as sink:
-        teach_stage(pool, FakeGenerator(_teacher_reply), settings, out=sink, done=done, **common)
+        teach_stage(pool, FakeGenerator(_teacher_reply), settings, CTX.replace(out=sink, done=done),
+                    **common)
     # The same lines in the same order (training rows follow it), and the same counts, teacher
     # tokens included (the test-writing ones are kept with the question).
     assert parts.read_text() == whole.read_text()
-    assert teach_stats(read_records(parts, Taught)) == replace(one_pass, seconds=0.0)
+    assert teach_stats(read_records(parts, Taught)) == one_pass.model_copy(update={"seconds": 0.0})
     assert one_pass.teacher_tokens > 0 and one_pass.counts["tests_written"] == 4
 
 
@@ -159,15 +161,14 @@ def test_splits_are_seeded_and_exact() -> None:
 
 def test_faulty_disabled_and_no_mutations() -> None:
     teacher = FakeGenerator(_teacher_reply)
-    results, stats = teach_stage([DOUBLE], teacher, Teach(faulty=False, mutation_share=0.0),
-                                 limits=LIMITS, seed=0)
+    results, stats = teach_stage([DOUBLE], teacher, Teach(faulty=False, mutation_share=0.0), CTX)
     assert [s.kind for s in results[0].solutions] == ["correct"]
     assert not any("Rewrite" in prompt_text(r) for r in teacher.requests)
 
 
 def test_reference_fallback_is_off_by_default() -> None:
     teacher = FakeGenerator(_teacher_reply)
-    results, stats = teach_stage([SQUARE], teacher, Teach(mutation_share=0.0), limits=LIMITS, seed=0)
+    results, stats = teach_stage([SQUARE], teacher, Teach(mutation_share=0.0), CTX)
     square = results[0]
     assert not square.kept and square.reason == "no verified correct solution"
     assert [s.origin for s in square.solutions if s.kind == "correct"] == ["teacher"]
@@ -177,6 +178,6 @@ def test_reference_fallback_is_off_by_default() -> None:
 def test_teacher_sees_the_question_text_the_student_prompt_leaves_out() -> None:
     teacher = FakeGenerator(_teacher_reply)
     hidden = SQUARE.model_copy(update={"question": "Square x; keep == 0 means mask everything."})
-    teach_stage([hidden], teacher, Teach(faulty=False, mutation_share=0.0), limits=LIMITS, seed=0)
+    teach_stage([hidden], teacher, Teach(faulty=False, mutation_share=0.0), CTX)
     assert "keep == 0 means mask everything" in prompt_text(teacher.requests[0])
     assert "def square(x: int) -> int:" in prompt_text(teacher.requests[0])

@@ -102,9 +102,8 @@ def test_jsonl_round_trip_and_bad_line(tmp_path) -> None:
 # -- rows from verified solutions (build_rows) -----------------------------------------------------
 
 
-def _taught(pid: str, split: str, faulty: int, rejected: str | None = None, kept: bool = True) -> Taught:
-    meta = {"rejected": rejected} if rejected else {}
-    problem = Problem(id=pid, question=f"task {pid}", entry_point="f", meta=meta)
+def _taught(pid: str, split: str, faulty: int, kept: bool = True) -> Taught:
+    problem = Problem(id=pid, question=f"task {pid}", entry_point="f")
     sols = [Solution(problem_id=pid, kind="correct", code="def f():\n    return 1\n", kept=kept)]
     sols += [Solution(problem_id=pid, kind="faulty", code=f"def f():\n    return {i + 2}\n",
                       kept=True, fault_type="logic") for i in range(faulty)]
@@ -129,9 +128,11 @@ def test_no_fault_learning_moves_everything_to_sft() -> None:
 
 
 def test_akd_pairs_teacher_against_student() -> None:
-    sft, dpo = build_rows([_taught("a", "sft", 0, rejected="def f():\n    return 0\n")])
-    assert len(sft) == 1 and len(dpo) == 1
+    taught = [_taught("a", "sft", 0), _taught("b", "sft", 0)]
+    sft, dpo = build_rows(taught, student_answers={"a": "def f():\n    return 0\n"})
+    assert len(sft) == 2 and len(dpo) == 1 and dpo[0]["id"].startswith("a")
     assert "return 0" in dpo[0]["rejected"][0]["content"]
+    assert build_rows(taught, student_answers={"a": "x"}, no_fault_learning=True)[1] == []
 
 
 def test_rows_can_leave_out_the_docstring_that_repeats_the_question() -> None:

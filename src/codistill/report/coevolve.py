@@ -13,6 +13,8 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
+from codistill.stages.stats import CheckStats, EvalStats, PhaseStats, stats_of
+
 _PHASE = re.compile(r"^round-(\d+)/(code|tests)$")
 
 
@@ -24,21 +26,21 @@ def collect(root: Path) -> dict[str, Any]:
     stages = json.loads(path.read_text()).get("stages", {})
     code, tests, evals = [], [], {}
     rounds: dict[int, dict[str, Any]] = {}
+    seconds = 0.0
     for key, entry in stages.items():
-        stats = entry.get("stats", {}) if entry.get("status") == "done" else None
-        if stats is None:
-            continue
         if match := _PHASE.match(key):
-            (code if match.group(2) == "code" else tests).extend(stats.get("curve", []))
+            if (phase := stats_of(entry, PhaseStats)) is None:
+                continue
+            (code if match.group(2) == "code" else tests).extend(phase.curve)
             row = rounds.setdefault(int(match.group(1)), {"round": int(match.group(1)), "seconds": 0.0})
-            row.update(book_size=stats.get("book_size", 0), blacklisted=stats.get("blacklisted", 0))
-            row["seconds"] += stats.get("seconds", 0)
-        elif key.startswith("eval/"):
-            evals[key.split("/", 1)[1]] = stats
+            row.update(book_size=phase.book_size, blacklisted=phase.blacklisted)
+            row["seconds"] += phase.seconds
+            seconds += phase.seconds
+        elif key.startswith("eval/") and (found := stats_of(entry, EvalStats)) is not None:
+            evals[key.split("/", 1)[1]] = found
+    check = stats_of(stages.get("check", {}), CheckStats)
     return {"code": code, "tests": tests, "rounds": [rounds[r] for r in sorted(rounds)], "evals": evals,
-            "check": stages.get("check", {}).get("stats", {}),
-            "seconds": round(sum(e.get("stats", {}).get("seconds", 0) for k, e in stages.items()
-                                 if _PHASE.match(k) and e.get("status") == "done"), 1)}
+            "check": check.model_dump() if check else {}, "seconds": round(seconds, 1)}
 
 
 def _plt():  # noqa: ANN202 - the pyplot module
@@ -111,17 +113,17 @@ def plot_book(data: dict[str, Any], path: Path) -> Path:
     return _save(fig, path)
 
 
-def pass_table(evals: dict[str, Any]) -> list[dict[str, Any]]:
+def pass_table(evals: dict[str, EvalStats]) -> list[dict[str, Any]]:
     """One row per benchmark: pass@1 before and after (None where not measured)."""
-    benches = list(dict.fromkeys(b for e in evals.values() for b in e.get("results", {})))
+    benches = list(dict.fromkeys(b for e in evals.values() for b in e.pass_at_k))
     rows = []
     for bench in benches:
         row: dict[str, Any] = {"benchmark": bench}
         for label in ("before", "after"):
-            result = evals.get(label, {}).get("results", {}).get(bench, {})
-            row[label] = result.get("pass@1")
-            row[f"{label}_passed"] = result.get("passed")
-            row["tasks"] = result.get("tasks", row.get("tasks"))
+            found = evals.get(label)
+            row[label] = found.pass_at_k.get(bench, {}).get("pass@1") if found else None
+            row[f"{label}_passed"] = found.passed.get(bench) if found else None
+            row["tasks"] = (found.tasks.get(bench) if found else None) or row.get("tasks")
         rows.append(row)
     return rows
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from codistill.report.html import image, page, pyplot, save, table
-from codistill.report.run import by_cycle, load_manifest, pass_curve
+from codistill.report.run import STATS, by_cycle, load_manifest, pass_curve
+from codistill.stages.stats import StageStats, stats_of
 
 
 def final_results(root: Path) -> dict[str, Path]:
@@ -23,10 +24,12 @@ def final_results(root: Path) -> dict[str, Path]:
 
 def _budget(manifest: dict[str, Any]) -> dict[str, float]:
     tokens = seconds = 0.0
-    for entry in manifest.get("stages", {}).values():
-        stats = entry.get("stats", {})
-        tokens += stats.get("teacher_tokens") or 0
-        seconds += stats.get("seconds") or 0
+    for key, entry in manifest.get("stages", {}).items():
+        kind = STATS.get(key.rsplit("/", 1)[-1], StageStats)
+        if (stats := stats_of(entry, kind, loose=kind is StageStats)) is None:
+            continue
+        tokens += getattr(stats, "teacher_tokens", 0)
+        seconds += stats.seconds
     return {"teacher_tokens": tokens, "seconds": seconds}
 
 

@@ -14,8 +14,22 @@ from typing import Any
 
 from codistill.jsonl import write_text_atomic
 from codistill.report.html import image, page, pyplot, save, table
+from codistill.stages.stats import (
+    CurriculumStats,
+    EvalStats,
+    ExamineStats,
+    QuestionStats,
+    ScorerStats,
+    StageStats,
+    TeachStats,
+    TrainStats,
+    stats_of,
+)
 
 STAGE_ORDER = ("questions", "eval", "teach", "train", "examine", "curriculum")
+STATS: dict[str, type[StageStats]] = {
+    "questions": QuestionStats, "eval": EvalStats, "teach": TeachStats, "train": TrainStats,
+    "examine": ExamineStats, "scorer": ScorerStats, "curriculum": CurriculumStats}
 
 
 def load_manifest(root: Path) -> dict[str, Any]:
@@ -41,8 +55,9 @@ def pass_curve(cycles: dict[int, dict[str, dict[str, Any]]],
     """pass@k per benchmark over cycles (cycle 0 = before training)."""
     curves: dict[str, list[tuple[int, float]]] = {}
     for cycle, stages in cycles.items():
-        stats = stages.get("eval", {}).get("stats", {})
-        for bench, scores in (stats.get("pass_at_k") or {}).items():
+        if (stats := stats_of(stages.get("eval", {}), EvalStats)) is None:
+            continue
+        for bench, scores in stats.pass_at_k.items():
             if f"pass@{k}" in scores:
                 curves.setdefault(bench, []).append((cycle, scores[f"pass@{k}"]))
     return curves
@@ -67,9 +82,8 @@ def _plot_pass(curves: dict[str, list[tuple[int, float]]], path: Path) -> Path:
 
 
 def _plot_buckets(cycles: dict[int, dict[str, dict[str, Any]]], path: Path) -> Path | None:
-    rows = [(c, s.get("curriculum", {}).get("stats", {}).get("bucket_sizes") or {})
-            for c, s in cycles.items()]
-    rows = [(c, b) for c, b in rows if b]
+    found = [(c, stats_of(s.get("curriculum", {}), CurriculumStats)) for c, s in cycles.items()]
+    rows = [(c, stats.bucket_sizes) for c, stats in found if stats is not None and stats.bucket_sizes]
     if not rows:
         return None
     plt = pyplot()
@@ -91,7 +105,8 @@ def _plot_buckets(cycles: dict[int, dict[str, dict[str, Any]]], path: Path) -> P
 def _plot_faults(cycles: dict[int, dict[str, dict[str, Any]]], path: Path) -> Path | None:
     totals: dict[str, int] = {}
     for stages in cycles.values():
-        for fault, n in (stages.get("teach", {}).get("stats", {}).get("fault_types") or {}).items():
+        teach = stats_of(stages.get("teach", {}), TeachStats)
+        for fault, n in (teach.fault_types if teach else {}).items():
             totals[fault] = totals.get(fault, 0) + n
     matrix = fault_matrix(cycles)
     if not totals and not matrix:
@@ -122,15 +137,16 @@ def fault_matrix(cycles: dict[int, dict[str, dict[str, Any]]]) -> dict[str, dict
     """Requested fault class -> observed class -> count, summed over cycles."""
     total: dict[str, dict[str, int]] = {}
     for stages in cycles.values():
-        for asked, row in (stages.get("teach", {}).get("stats", {}).get("fault_matrix") or {}).items():
+        teach = stats_of(stages.get("teach", {}), TeachStats)
+        for asked, row in (teach.fault_matrix if teach else {}).items():
             for seen, n in row.items():
                 total.setdefault(asked, {})[seen] = total.setdefault(asked, {}).get(seen, 0) + n
     return total
 
 
 def _plot_time(manifest: dict[str, Any], path: Path) -> Path | None:
-    entries = [(k, e.get("stats", {}).get("seconds")) for k, e in manifest.get("stages", {}).items()]
-    entries = [(k, s) for k, s in entries if s]
+    found = [(k, stats_of(e, StageStats, loose=True)) for k, e in manifest.get("stages", {}).items()]
+    entries = [(k, stats.seconds) for k, stats in found if stats is not None and stats.seconds]
     if not entries:
         return None
     plt = pyplot()
@@ -145,7 +161,8 @@ def _counts_rows(cycles: dict[int, dict[str, dict[str, Any]]]) -> list[list[Any]
     rows = []
     for cycle, stages in cycles.items():
         for name in STAGE_ORDER:
-            counts = stages.get(name, {}).get("stats", {}).get("counts") or {}
+            stats = stats_of(stages.get(name, {}), STATS[name]) if name in STATS else None
+            counts: dict[str, int] = getattr(stats, "counts", {})
             rows += [[f"cycle {cycle}", name, key, value] for key, value in sorted(counts.items())]
     return rows
 
@@ -153,30 +170,29 @@ def _counts_rows(cycles: dict[int, dict[str, dict[str, Any]]]) -> list[list[Any]
 def _stage_rows(manifest: dict[str, Any]) -> list[list[Any]]:
     rows = []
     for key, entry in manifest.get("stages", {}).items():
-        stats = entry.get("stats", {})
-        tokens = stats.get("teacher_tokens", stats.get("student_tokens"))
-        cache = stats.get("cache") or {}
-        rows.append([key, entry.get("status"), stats.get("seconds"), tokens,
-                     cache.get("hits"), cache.get("misses")])
+        kind = STATS.get(key.rsplit("/", 1)[-1], StageStats)
+        stats = stats_of(entry, kind, loose=kind is StageStats)
+        tokens = getattr(stats, "teacher_tokens", getattr(stats, "student_tokens", None))
+        cache = stats.cache if stats is not None else None
+        rows.append([key, entry.get("status"), stats.seconds if stats else None, tokens,
+                     cache.hits if cache else None, cache.misses if cache else None])
     return rows
 
 
 def _scorer_rows(cycles: dict[int, dict[str, dict[str, Any]]]) -> list[list[Any]]:
     """The scoring model's check against the judge on held-out annotations, and whether it grades."""
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{100 * x:.0f}%"
+
     rows = []
     for cycle, stages in cycles.items():
-        stats = stages.get("scorer", {}).get("stats", {})
-        check = stats.get("validation")
-        if not check:
+        if (stats := stats_of(stages.get("scorer", {}), ScorerStats)) is None:
             continue
-
-        def pct(x: float | None) -> str:
-            return "n/a" if x is None else f"{100 * x:.0f}%"
-
-        rows.append([f"cycle {cycle}", stats.get("trained_on"), check["annotations"], pct(check["within_one"]),
-                     pct(check["exact"]), "n/a" if check["mae"] is None else f"{check['mae']:.2f}",
-                     check["annotations"] - check["parsed"],
-                     "yes" if stats.get("used") else "no: the judge keeps grading"])
+        check = stats.validation
+        rows.append([f"cycle {cycle}", stats.trained_on, check.annotations, pct(check.within_one),
+                     pct(check.exact), "n/a" if check.mae is None else f"{check.mae:.2f}",
+                     check.annotations - check.parsed,
+                     "yes" if stats.used else "no: the judge keeps grading"])
     return rows
 
 
@@ -184,23 +200,24 @@ def _view_rows(cycles: dict[int, dict[str, dict[str, Any]]]) -> list[list[Any]]:
     """Per cycle: how often the judge's grade and the tests agree on the student's answers."""
     rows = []
     for cycle, stages in cycles.items():
-        views = stages.get("examine", {}).get("stats", {}).get("views")
-        if views and views.get("compared"):
-            rows.append([f"cycle {cycle}", views["compared"], views["agree"],
-                         f"{100 * views['agreement']:.0f}%", "yes" if views["judge_saw_verdict"] else "no"])
+        stats = stats_of(stages.get("examine", {}), ExamineStats)
+        views = stats.views if stats else None
+        if views and views.compared and views.agreement is not None:
+            rows.append([f"cycle {cycle}", views.compared, views.agree,
+                         f"{100 * views.agreement:.0f}%", "yes" if views.judge_saw_verdict else "no"])
     return rows
 
 
 def _train_rows(cycles: dict[int, dict[str, dict[str, Any]]]) -> list[list[Any]]:
     rows = []
     for cycle, stages in cycles.items():
-        stats = stages.get("train", {}).get("stats", {})
+        if (stats := stats_of(stages.get("train", {}), TrainStats)) is None:
+            continue
         for kind in ("sft", "kd", "dpo"):
-            if kind in stats:
-                s = stats[kind]
-                counted = "sft" if kind == "kd" else kind  # logit distillation trains on the SFT rows
-                rows.append([f"cycle {cycle}", kind, stats.get(f"{counted}_rows"), s.get("steps"),
-                             s.get("loss"), s.get("seconds")])
+            if (run := getattr(stats, kind)) is not None:
+                # logit distillation trains on the SFT rows
+                rows.append([f"cycle {cycle}", kind, stats.dpo_rows if kind == "dpo" else stats.sft_rows,
+                             run.steps, run.loss, run.seconds])
     return rows
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Console
 
 from codistill.report.run import by_cycle, load_manifest
+from codistill.stages.stats import EvalStats, stats_of
 
 # More than this share of training rows not written by the teacher is reported as a warning.
 MAX_OTHER_SHARE = 0.2
@@ -97,7 +98,8 @@ def data_share(cycle: int, teach_rows: list[dict[str, Any]]) -> DataShare:
 
 
 def _eval_dirs(root: Path, cycle: int, entry: dict[str, Any]) -> dict[str, Path]:
-    benches = (entry.get("stats", {}).get("pass_at_k") or {}).keys()
+    stats = stats_of(entry, EvalStats)
+    benches = stats.pass_at_k.keys() if stats else ()
     return {b: root / f"cycle-{cycle}" / "eval" / b.replace(":", "_") for b in benches}
 
 

@@ -5,8 +5,8 @@ the teacher sees the question, the student's wrong code and what went wrong (sta
 test, the sandbox's message, the fault class), and writes a new problem aimed at the same
 weakness. A problem is verified as in SODA's curriculum (reference passes, stub fails, no
 benchmark overlap, no near-copy), then the current student answers it (greedy) and only the
-problems it FAILS are kept: they carry the student's wrong answer in `meta["rejected"]` for DPO
-and the teacher's reference for SFT. Same budget as SODA (`curriculum.new_questions` slots), so
+problems it FAILS are kept: their records carry the student's wrong answer (`student_answer`,
+DPO's rejected side) and the problem the teacher's reference for SFT. Same budget as SODA (`curriculum.new_questions` slots), so
 the two strategies compare on equal terms.
 """
 
@@ -19,14 +19,14 @@ from codistill.answer_runs import check_answers
 from codistill.config import Ablation, Curriculum
 from codistill.evaluate.decontam import Decontaminator
 from codistill.faults import FAULT_DESCRIPTIONS
-from codistill.jsonl import Appender
 from codistill.models.base import Generator, Request, Sampling
 from codistill.prompting import language_vars, render, solve_request
 from codistill.records import Answer, Problem
-from codistill.sandbox import Limits, Status
+from codistill.sandbox import Status
+from codistill.stages.context import StageContext
 from codistill.stages.curriculum import assign_buckets, bucket_sizes, check_known, plan_parents
 from codistill.stages.drafts import layout, reply_rules
-from codistill.stages.evolve import CHUNK, CurriculumResult, Evolved, Job, evolve_slots
+from codistill.stages.evolve import CHUNK, CurriculumResult, Evolved, ExtraScreen, Job, evolve_slots
 
 STUDENT_MAX_NEW_TOKENS = 512  # as the examine stage's default: the student answers as it was examined
 _NAME = re.compile(r"NameError|ReferenceError|not defined|cannot find symbol|undeclared|undefined: |"
@@ -73,9 +73,10 @@ def adversary_request(parent: Problem, answer: Answer, variant: int) -> Request:
     return Request.user(text)
 
 
-def student_screen(student: Generator, *, limits: Limits, seed: int, workers: int | None):
+def student_screen(student: Generator, ctx: StageContext) -> ExtraScreen:
     """The AKD filter: the current student answers each kept problem; keep those it fails."""
-    sampling = Sampling(temperature=0.0, max_new_tokens=STUDENT_MAX_NEW_TOKENS, seed=seed)
+    limits, workers = ctx.limits, ctx.workers
+    sampling = Sampling(temperature=0.0, max_new_tokens=STUDENT_MAX_NEW_TOKENS, seed=ctx.seed)
 
     def screen(records: list[Evolved]) -> list[Evolved]:
         alive = [i for i, r in enumerate(records) if r.kept and r.problem is not None]
@@ -94,9 +95,10 @@ def student_screen(student: Generator, *, limits: Limits, seed: int, workers: in
                 update |= {"kept": False, "reason": "environment_error",
                            "detail": f"student's run: {v.message}"[:500]}
             else:
-                meta = {**p.meta, "rejected": ran.code or g.text, "reference_solution_source": "teacher",
+                meta = {**p.meta, "reference_solution_source": "teacher",
                         "student_status": str(v.status), "student_message": v.message[:300]}
                 update["problem"] = p.model_copy(update={"meta": meta})
+                update["student_answer"] = ran.code or g.text
             out[i] = out[i].model_copy(update=update)
         return out
 
@@ -104,15 +106,14 @@ def student_screen(student: Generator, *, limits: Limits, seed: int, workers: in
 
 
 def adversary_stage(problems: dict[str, Problem], answers: list[Answer], teacher: Generator,
-                    student: Generator, *, settings: Curriculum, limits: Limits, seed: int,
-                    cycle: int, pool: list[Problem], out: Appender | None = None,
-                    done: set[str] | frozenset[str] = frozenset(), workers: int | None = None,
-                    progress: bool = True, decontaminator: Decontaminator | None = None,
+                    student: Generator, settings: Curriculum, ctx: StageContext, *, cycle: int,
+                    pool: list[Problem], decontaminator: Decontaminator | None = None,
                     chunk: int = CHUNK) -> CurriculumResult:
     """AKD stage: adversarial problems from the student's failures, kept when the student fails them.
 
-    Resumable like `curriculum_stage`: one Evolved record per slot, slots in `done` skipped.
+    Resumable like `curriculum_stage`: one Evolved record per slot, slots in `ctx.done` skipped.
     """
+    seed = ctx.seed
     check_known(problems, answers)
     bucketed = assign_buckets(answers, settings, Ablation())
     hard = [a for a in bucketed if a.bucket == "hard"]
@@ -128,11 +129,8 @@ def adversary_stage(problems: dict[str, Problem], answers: list[Answer], teacher
                             "source": f"evolved:cycle-{cycle}", "parent": parent.id,
                             "meta": {"bucket": "hard", "mode": "adversarial", "slot": slot.slot_id,
                                      "fault": fault_class(answer)}}))
-    result = evolve_slots(jobs, teacher, settings=settings, limits=limits, seed=seed, pool=pool,
-                          out=out, done=done, workers=workers, progress=progress,
-                          extra=student_screen(student, limits=limits, seed=seed, workers=workers),
-                          extra_reasons=("student_passes",), label=f"cycle {cycle} adversary",
-                          decontaminator=decontaminator, chunk=chunk)
+    result = evolve_slots(jobs, teacher, settings, ctx, pool=pool, extra=student_screen(student, ctx),
+                          extra_reasons=("student_passes",), decontaminator=decontaminator, chunk=chunk)
     result.bucket_sizes = bucket_sizes(bucketed)
     result.plan = {"hard": len(slots)}
     if not hard and settings.new_questions:

@@ -44,6 +44,8 @@ from codistill.stages.coevolve_state import (
     tests_rows,
     unusable_reason,
 )
+from codistill.stages.context import StageContext
+from codistill.stages.stats import CheckStats, EvalStats, PhaseStats, stats_of
 from codistill.store import RunStore
 from codistill.train.rewards import TestRunner, bind, code_reward, test_reward
 
@@ -143,17 +145,15 @@ class Coevolution:
             teacher = self.sampler(m.teacher)
             try:
                 with stage.appender() as out:
-                    grow_sources(teacher, data, seed=self.config.seed,
-                                 sampling=writer_sampling(g.temperature, g.top_p, g.max_new_tokens,
-                                                          self.config.seed),
-                                 limits=self.config.sandbox.limits(), out=out, rows=stage.rows,
-                                 decontaminator=index, workers=self.config.sandbox.workers,
-                                 progress=advance)
+                    ctx = StageContext(limits=self.config.sandbox.limits(), seed=self.config.seed,
+                                       workers=self.config.sandbox.workers, out=out, progress=advance)
+                    grow_sources(teacher, data, writer_sampling(g.temperature, g.top_p, g.max_new_tokens,
+                                                                self.config.seed),
+                                 ctx, rows=stage.rows, decontaminator=index)
             finally:
                 teacher.close()
             stats = question_stats(stage.rows())  # earlier attempts' rows count too
-            stage.finish(seconds=round(time.perf_counter() - started, 2), counts=stats.counts,
-                         teacher_tokens=stats.teacher_tokens)
+            stage.finish(stats.model_copy(update={"seconds": round(time.perf_counter() - started, 2)}))
         # The reference is the answer two independent solutions agreed with, run as the sandbox ran it.
         return [p.model_copy(update={"reference": python_header(p.prompt, p.entry_point) + answer})
                 for p, answer in verified(stage.rows())]
@@ -179,7 +179,7 @@ class Coevolution:
                         if failing[p.id] else "")
                     out.write({"id": p.id, "usable": not reason, "reason": reason})
             rows = stage.rows()
-            stage.finish(questions=len(rows), usable=sum(r["usable"] for r in rows))
+            stage.finish(CheckStats(questions=len(rows), usable=sum(r["usable"] for r in rows)))
         usable = [self.problems[r["id"]] for r in stage.rows() if r["usable"] and r["id"] in self.problems]
         if not usable:
             reasons = {r["reason"].split(":")[0] for r in stage.rows() if not r["usable"]}
@@ -244,9 +244,10 @@ class Coevolution:
             out.write_all(records)
         new.save(stage.dir / STATE)
         curve = step_curve(records, keys, offset)
-        stage.finish(seconds=round(time.perf_counter() - started, 2), steps=result.steps, questions=len(rows),
-                     curve=curve, book_size=new.book.size(), blacklisted=len(new.book.blacklist),
-                     newly_blacklisted=banned, programs_run=self.runner.programs_run)
+        stage.finish(PhaseStats(seconds=round(time.perf_counter() - started, 2), steps=result.steps,
+                                questions=len(rows), curve=curve, book_size=new.book.size(),
+                                blacklisted=len(new.book.blacklist), newly_blacklisted=banned,
+                                programs_run=self.runner.programs_run), model=result.model_dir)
         self._prune(state, new, kind)
         last = curve[-1] if curve else {}
         self.console.print(f"  {kind} reward {curve[0]['reward'] if curve else '-'} -> {last.get('reward', '-')}; "
@@ -289,35 +290,30 @@ class Coevolution:
         if before != after and before.name == "model" and self.root.resolve() in before.resolve().parents:
             shutil.rmtree(before, ignore_errors=True)
 
-    def _evaluate(self, label: str, spec: str) -> dict[str, Any]:
+    def _evaluate(self, label: str, spec: str) -> EvalStats:
         """pass@k of the Code model `spec` on the configured benchmarks (a resumable stage)."""
-        from codistill.evaluate import evaluate_model
+        from codistill.stages.evaluation import evaluation_stage
 
         ev = self.config.eval
         stage = self.store.stage(f"eval/{label}", depends={
             "eval": ev.model_dump(mode="json"), "sandbox": self.config.sandbox.model_dump(mode="json"),
             "dtype": self.config.models.dtype, "model": spec if label == "before" else self.depends})
         if stage.done:
-            return stage.entry["stats"]
+            return stage.stats(EvalStats)
         started = time.perf_counter()
         cache = open_cache(self.config)
         generator = role_generator(spec, self.config, cache)
-        limits = self.config.sandbox.limits()
-        results = {}
         try:
-            for bench in ev.benchmarks:
-                self.console.print(f"[cyan]evaluating the Code model ({label}) on {bench}")
-                result = evaluate_model(generator, bench, out_dir=stage.dir / bench.replace(":", "_"), n=ev.n,
-                                        temperature=ev.temperature, top_p=ev.top_p,
-                                        max_new_tokens=ev.max_new_tokens, limits=limits, limit=ev.limit,
-                                        cache=cache, workers=self.config.sandbox.workers,
-                                        progress=self.progress)
-                results[bench] = {**result.pass_at_k, "tasks": len(result.per_task),
-                                  "passed": result.passed_tasks}
+            with stage.appender() as out:
+                ctx = StageContext(limits=self.config.sandbox.limits(), seed=self.config.seed,
+                                   workers=self.config.sandbox.workers, out=out)
+                stats = evaluation_stage(stage, generator, ev, ctx, model=spec, cache=cache,
+                                         say=lambda text: self.console.print(f"[cyan]the Code model ({label}): {text}"),
+                                         bars=self.progress)
         finally:
             generator.close()
-        stage.finish(seconds=round(time.perf_counter() - started, 2), model=spec, results=results)
-        return stage.entry["stats"]
+        stage.finish(stats.model_copy(update={"seconds": round(time.perf_counter() - started, 2)}))
+        return stage.stats(EvalStats)
 
     # -- the run --------------------------------------------------------------------------------
 
@@ -348,7 +344,7 @@ class Coevolution:
             questions = pick_questions(active, state, min(per_phase, len(active)), self.config.seed + r)
             state = self._phase(r, "code", state, questions, steps)
             state = self._phase(r, "tests", state, questions, steps)
-        evals: dict[str, Any] = {}
+        evals: dict[str, EvalStats] = {}
         if self.evaluate:
             if self.config.eval.before:
                 evals["before"] = self._evaluate("before", self.code_spec)
@@ -362,23 +358,24 @@ class Coevolution:
         self.store.close()
 
 
-def _round_means(phases: dict[str, Any], kind: str, key: str) -> list[float]:
+def _round_means(phases: dict[str, PhaseStats], kind: str, key: str) -> list[float]:
     """The mean of `key` over each round's `kind` phase steps, round by round."""
     keys = sorted((k for k in phases if k.endswith(f"/{kind}")), key=lambda k: int(k.split("/")[0][6:]))
     means = []
     for k in keys:
-        values = [p[key] for p in phases[k]["stats"]["curve"] if key in p]
+        values = [p[key] for p in phases[k].curve if key in p]
         if values:
             means.append(round(sum(values) / len(values), 4))
     return means
 
 
-def summarize(store: RunStore, state: RoundState, evals: dict[str, Any], seconds: float) -> dict[str, Any]:
+def summarize(store: RunStore, state: RoundState, evals: dict[str, EvalStats], seconds: float) -> dict[str, Any]:
     """The figures a person asks for first: steps, time, rewards (first and last step, and each
     round's mean: one step is one or two questions, so a round says more), validity, pass@1."""
-    phases = {k: v for k, v in store.stages().items() if k.startswith("round-") and v.get("status") == "done"}
-    code = [p for k, v in phases.items() if k.endswith("/code") for p in v["stats"]["curve"]]
-    tests = [p for k, v in phases.items() if k.endswith("/tests") for p in v["stats"]["curve"]]
+    phases = {k: found for k, v in store.stages().items()
+              if k.startswith("round-") and (found := stats_of(v, PhaseStats)) is not None}
+    code = [p for k, v in phases.items() if k.endswith("/code") for p in v.curve]
+    tests = [p for k, v in phases.items() if k.endswith("/tests") for p in v.curve]
     validity = [p["validity"] for p in tests if "validity" in p]
     return {
         "code_reward_by_round": _round_means(phases, "code", "reward"),
@@ -386,13 +383,13 @@ def summarize(store: RunStore, state: RoundState, evals: dict[str, Any], seconds
         "validity_by_round": _round_means(phases, "tests", "validity"),
         "validity_mean": round(sum(validity) / len(validity), 4) if validity else None,
         "rounds": state.round, "code_steps": state.code_steps, "test_steps": state.test_steps,
-        "train_seconds": round(sum(v["stats"]["seconds"] for v in phases.values()), 1),
+        "train_seconds": round(sum(v.seconds for v in phases.values()), 1),
         "wall_seconds_this_call": round(seconds, 1),
         "code_reward": [code[0]["reward"], code[-1]["reward"]] if code else None,
         "test_reward": [tests[0]["reward"], tests[-1]["reward"]] if tests else None,
         "mistake_book": state.book.size(), "blacklisted": len(state.book.blacklist),
         "code_model": state.code_model, "test_model": state.test_model, "stopped": state.stopped,
-        "pass_at_1": {label: {b: r.get("pass@1") for b, r in e.get("results", {}).items()}
+        "pass_at_1": {label: {b: r.get("pass@1") for b, r in e.pass_at_k.items()}
                       for label, e in evals.items()},
     }
 

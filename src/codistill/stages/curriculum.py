@@ -22,11 +22,11 @@ from collections.abc import Sequence
 
 from codistill.config import Ablation, Curriculum
 from codistill.evaluate.decontam import Decontaminator
-from codistill.jsonl import Appender
 from codistill.models.base import Generator, Request
 from codistill.prompting import language_vars, render
 from codistill.records import Answer, Problem
-from codistill.sandbox import Limits, Status
+from codistill.sandbox import Status
+from codistill.stages.context import StageContext
 from codistill.stages.drafts import layout, reply_rules
 from codistill.stages.evolve import CHUNK, CurriculumResult, Evolved, Job, Slot, evolve_slots
 
@@ -145,17 +145,16 @@ def check_known(problems: dict[str, Problem], answers: Sequence[Answer]) -> None
                          f"{missing[:3]}); pass the pool the student was examined on")
 
 
-def curriculum_stage(problems: dict[str, Problem], answers: list[Answer], teacher: Generator, *,
-                     settings: Curriculum, ablation: Ablation, limits: Limits, seed: int, cycle: int,
-                     pool: list[Problem], out: Appender | None = None,
-                     done: set[str] | frozenset[str] = frozenset(), workers: int | None = None,
-                     progress: bool = True, decontaminator: Decontaminator | None = None,
+def curriculum_stage(problems: dict[str, Problem], answers: list[Answer], teacher: Generator,
+                     settings: Curriculum, ablation: Ablation, ctx: StageContext, *, cycle: int,
+                     pool: list[Problem], decontaminator: Decontaminator | None = None,
                      chunk: int = CHUNK) -> CurriculumResult:
     """SODA stage III: buckets, parent plan, teacher-written questions validated in the sandbox.
 
-    Writes one Evolved record per slot to `out` as it goes and skips slots in `done`; records of
-    skipped slots are read back from `out`'s file, so the result covers the whole cycle.
+    Writes one Evolved record per slot to `ctx.out` as it goes and skips slots in `ctx.done`;
+    records of skipped slots are read back from that file, so the result covers the whole cycle.
     """
+    seed = ctx.seed
     check_known(problems, answers)
     bucketed = assign_buckets(answers, settings, ablation)
     sizes = bucket_sizes(bucketed)
@@ -172,9 +171,7 @@ def curriculum_stage(problems: dict[str, Problem], answers: list[Answer], teache
                             if slot.mode == "harder" else parent.difficulty,
                             "parent": parent.id,
                             "meta": {"bucket": slot.bucket, "mode": slot.mode, "slot": slot.slot_id}}))
-    result = evolve_slots(jobs, teacher, settings=settings, limits=limits, seed=seed, pool=pool,
-                          out=out, done=done, workers=workers, progress=progress,
-                          label=f"cycle {cycle} curriculum", decontaminator=decontaminator,
+    result = evolve_slots(jobs, teacher, settings, ctx, pool=pool, decontaminator=decontaminator,
                           chunk=chunk)
     result.bucket_sizes = sizes
     result.plan = dict(Counter(s.bucket for s in slots))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,12 +21,15 @@ from rich.console import Console
 
 from codistill.config import RunConfig, dump_config
 from codistill.evaluate.progress import Bars
-from codistill.jsonl import write_text_atomic
+from codistill.jsonl import Appender, write_text_atomic
 from codistill.models.base import Generator
 from codistill.records import Answer, Problem, Taught
 from codistill.roles import open_cache, role_generator, trainable_path
+from codistill.stages.context import StageContext
 from codistill.stages.depends import config_values, questions_fingerprint
+from codistill.stages.evolve import Evolved
 from codistill.stages.seed_pool import load_seed_pool
+from codistill.stages.stats import CacheUse, ScorerStats, StageStats, TrainRun, TrainStats
 from codistill.store import RunStore, Stage
 from codistill.train.datasets import build_rows
 from codistill.train.reuse import TrainedModels, training_key
@@ -56,6 +59,8 @@ class CycleRunner:
         # made before the setting existed keep their fingerprints.
         self._student_dtype = ("models.student_dtype",) if config.models.student_dtype else ()
         self._scorer_tried = False
+        # AKD: question id -> the student's failing answer, DPO's rejected side in later cycles
+        self.student_answers: dict[str, str] = {}
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -82,18 +87,26 @@ class CycleRunner:
         """Wall time and cache counters at a stage's start."""
         return {"t": time.perf_counter(), **self.cache.stats()}
 
-    def _finish(self, stage: Stage, started: dict[str, float], **stats: Any) -> None:
+    def _finish(self, stage: Stage, started: dict[str, float], stats: StageStats,
+                model: Path | str | None = None) -> None:
         seconds = round(time.perf_counter() - started["t"], 2)
         now = self.cache.stats()
-        cache = {k: int(now[k] - started[k]) for k in ("hits", "misses")}
+        cache = CacheUse(hits=int(now["hits"] - started["hits"]), misses=int(now["misses"] - started["misses"]))
         self.timings[stage.key] = seconds
-        stage.finish(seconds=seconds, cache=cache, **stats)
+        stage.finish(stats.model_copy(update={"seconds": seconds, "cache": cache}), model=model)
+
+    def _context(self, stage: Stage, *, seed: int | None = None, done: Iterable[str] = (),
+                 out: Appender | None = None, progress: Callable[[int], None] | None = None) -> StageContext:
+        """The context a stage of this run works in: the run's limits, workers and seed."""
+        return StageContext(limits=self.limits, seed=self.config.seed if seed is None else seed,
+                            workers=self.config.sandbox.workers, out=out, done=frozenset(done),
+                            progress=progress)
 
     # -- stages -------------------------------------------------------------------------------
 
     def evaluate(self, cycle: int, student_spec: str, upstream: Stage | None) -> Stage:
         """pass@k of the current student on the configured benchmarks."""
-        from codistill.evaluate import evaluate_pass_at_k
+        from codistill.stages.evaluation import evaluation_stage
 
         stage = self._stage("eval", cycle, "eval", "sandbox", "models.dtype", *self._student_dtype,
                             upstream=upstream)
@@ -101,23 +114,14 @@ class CycleRunner:
             return stage
         started = self._clock()
         student = role_generator(student_spec, self.config, self.cache, student=True)
-        ev = self.config.eval
-        # One record per benchmark, written once: those an interrupted attempt finished are kept.
-        results = {row["id"]: row["pass_at_k"] for row in stage.rows()}
-        for bench in [b for b in ev.benchmarks if b not in results]:
-            self.console.print(f"[cyan]cycle {cycle}: evaluating the student on {bench}")
-            # pass@1 from greedy answers; with eval.n > 1 also pass@k from n sampled ones.
-            result = evaluate_pass_at_k(student, bench, out_dir=stage.dir / bench.replace(":", "_"),
-                                        n=ev.n, temperature=ev.temperature, top_p=ev.top_p,
-                                        ks=ev.ks, max_new_tokens=ev.max_new_tokens, limits=self.limits,
-                                        limit=ev.limit, cache=self.cache,
-                                        workers=self.config.sandbox.workers)
-            results[bench] = result.pass_at_k
+        try:
             with stage.appender() as out:
-                out.write({"id": bench, "pass_at_k": result.pass_at_k, "model": student_spec,
-                           "tasks": len(result.per_task)})
-        student.close()
-        self._finish(stage, started, pass_at_k=results, student=student_spec)
+                stats = evaluation_stage(stage, student, self.config.eval, self._context(stage, out=out),
+                                         model=student_spec, cache=self.cache,
+                                         say=lambda text: self.console.print(f"[cyan]cycle {cycle}: {text}"))
+        finally:
+            student.close()
+        self._finish(stage, started, stats)
         return stage
 
     def questions(self) -> list[Problem]:
@@ -142,12 +146,9 @@ class CycleRunner:
             sampling = writer_sampling(g.temperature, g.top_p, g.max_new_tokens, self.config.seed)
             with self._bar("questions", question_slots(data) - len(stage.rows())) as advance, \
                     stage.appender() as out:
-                grow_sources(self.teacher, data, seed=self.config.seed, sampling=sampling,
-                             limits=self.limits, out=out, rows=stage.rows,
-                             decontaminator=self.benchmarks(), workers=self.config.sandbox.workers,
-                             progress=advance)
-            stats = question_stats(stage.rows())  # earlier attempts' rows count too
-            self._finish(stage, started, counts=stats.counts, teacher_tokens=stats.teacher_tokens)
+                grow_sources(self.teacher, data, sampling, self._context(stage, out=out, progress=advance),
+                             rows=stage.rows, decontaminator=self.benchmarks())
+            self._finish(stage, started, question_stats(stage.rows()))  # earlier attempts' rows count too
         return [problem for problem, _ in verified(stage.rows())]
 
     def teach(self, cycle: int, pool: list[Problem],
@@ -162,14 +163,11 @@ class CycleRunner:
             started = self._clock()
             todo = len([p for p in pool if p.id not in done])
             with self._bar(f"cycle {cycle} teach", todo) as advance, stage.appender() as out:
-                teach_stage(pool, self.teacher, self.config.teach, limits=self.limits,
-                            seed=self.config.seed + cycle, out=out, done=done,
-                            workers=self.config.sandbox.workers, progress=advance,
+                ctx = self._context(stage, seed=self.config.seed + cycle, done=done, out=out,
+                                    progress=advance)
+                teach_stage(pool, self.teacher, self.config.teach, ctx,
                             fallback_to_reference=self.config.teach.reference_fallback)
-            stats = teach_stats(stage.records(Taught))  # earlier attempts' records count too
-            self._finish(stage, started, counts=stats.counts, fault_types=stats.fault_types,
-                         fault_matrix=stats.fault_matrix,
-                         teacher_tokens=stats.teacher_tokens)
+            self._finish(stage, started, teach_stats(stage.records(Taught)))  # earlier attempts' too
         return stage, stage.records(Taught)
 
     def train(self, cycle: int, taught: list[Taught], student_path: Path | str,
@@ -180,16 +178,17 @@ class CycleRunner:
         stage = self._stage("train", cycle, "train", "ablation.no_fault_learning",
                             "models.student", upstream=upstream)
         if stage.done:
-            return stage, Path(stage.entry["stats"]["model_dir"])
+            return stage, stage.model or Path(student_path)
         started = self._clock()
         self.release_models()  # training needs the memory; they load again when next asked
         sft, dpo = build_rows(taught, no_fault_learning=self.config.ablation.no_fault_learning,
-                              docstrings=self.config.train.restated_docstrings)
+                              docstrings=self.config.train.restated_docstrings,
+                              student_answers=self.student_answers)
         exports = export_datasets(sft, dpo, stage.dir / "data")
         t = self.config.train
         seed = t.seed if t.seed is not None else self.config.seed
-        stats: dict[str, Any] = {"sft_rows": len(sft), "dpo_rows": len(dpo),
-                                 "exports": {k: str(v) for k, v in exports.items()}}
+        stats = TrainStats(sft_rows=len(sft), dpo_rows=len(dpo),
+                           exports={k: str(v) for k, v in exports.items()})
         model_dir = Path(student_path)
         reuse, key = self._reusable_training(student_path, sft, dpo, seed)
         # A training this run began is resumed from its checkpoints, not swapped for a stored copy:
@@ -199,9 +198,9 @@ class CycleRunner:
                 found := reuse.restore(key, stage.dir / "model")) is not None:
             self.console.print(f"cycle {cycle}: reusing a model trained before on the same rows "
                                f"and settings ({reuse.root / key})", highlight=False)
-            stats.update({k: v for k, v in found.items() if k in ("sft", "kd", "dpo")},
-                         reused_training=key, model_dir=str(stage.dir / "model"))
-            self._finish(stage, started, **stats)
+            runs = {k: TrainRun.model_validate(v) for k, v in found.items() if k in ("sft", "kd", "dpo")}
+            self._finish(stage, started, stats.model_copy(update={**runs, "reused_training": key}),
+                         model=stage.dir / "model")
             return stage, stage.dir / "model"
         from codistill.train.launch import train_rows
 
@@ -213,12 +212,11 @@ class CycleRunner:
                              finished=lambda result: self._trained(stage, result))
         for kind, result in results.items():
             model_dir = result.model_dir
-            stats[kind] = {"steps": result.steps, "loss": result.train_loss, "seconds": result.seconds,
-                           **({"metrics": result.metrics} if kind == "dpo" else {})}
-        stats["model_dir"] = str(model_dir)
+            setattr(stats, kind, TrainRun(steps=result.steps, loss=result.train_loss, seconds=result.seconds,
+                                          metrics=result.metrics if kind == "dpo" else None))
         if reuse is not None and model_dir != Path(student_path):
-            reuse.put(key, model_dir, stats)
-        self._finish(stage, started, **stats)
+            reuse.put(key, model_dir, stats.model_dump(mode="json", exclude_none=True))
+        self._finish(stage, started, stats, model=model_dir)
         return stage, model_dir
 
     def _say(self, stage: Stage, text: str) -> None:
@@ -258,29 +256,25 @@ class CycleRunner:
             todo = len([p for p in pool if p.id not in done])
             grader = self.scorer or self.judge
             with self._bar(f"cycle {cycle} examine", todo) as advance, stage.appender() as out:
-                examine_stage(pool, student, grader, settings=self.config.examine,
-                              ablation=self.config.ablation, limits=self.limits,
-                              seed=self.config.seed, out=out, done=done,
-                              workers=self.config.sandbox.workers, progress=advance)
+                examine_stage(pool, student, grader, self.config.examine, self.config.ablation,
+                              self._context(stage, done=done, out=out, progress=advance))
             student.close()
-            stats = examine_stats(stage.records(Answer), judged=judging(
-                grader, self.config.examine, self.config.ablation),  # earlier attempts' too
-                works_from=self.config.curriculum.hard_max_score)
-            views = {"compared": stats.compared, "agree": stats.agree, "agreement": stats.agreement,
-                     "judge_saw_verdict": self.config.examine.judge_sees_verdict}
-            if judging(grader, self.config.examine, self.config.ablation):
+            judged = judging(grader, self.config.examine, self.config.ablation)
+            stats = examine_stats(stage.records(Answer), judged=judged,  # earlier attempts' too
+                                  works_from=self.config.curriculum.hard_max_score,
+                                  saw_verdict=self.config.examine.judge_sees_verdict)
+            if judged:
                 check_unparsed(stats.judge_unparsed, stats.counts.get("answers", 0),
                                self.config.examine.max_unparsed,
                                "the scoring model" if self.scorer is not None else grader.identity)
-            self._finish(stage, started, counts=stats.counts, student_tokens=stats.student_tokens,
-                         judge_unparsed=stats.judge_unparsed, views=views)
+            self._finish(stage, started, stats)
         return stage, stage.records(Answer)
 
     def train_scorer(self, cycle: int, pool: list[Problem], answers: list[Answer],
                      upstream: Stage) -> None:
         """Once, after the first judged cycle: fine-tune a scoring model on the judge's grades,
         check it on held-out grades, and let it grade only when it follows the judge closely."""
-        from codistill.stages.scorer import Validation, fit_scorer, scorer_rows, split_rows
+        from codistill.stages.scorer import fit_scorer, scorer_rows, split_rows
 
         cfg = self.config
         ex = cfg.examine
@@ -301,15 +295,16 @@ class CycleRunner:
         stage = self._stage("scorer", cycle, "examine", "train.sft", upstream=upstream)
         if not stage.done:
             started = self._clock()
-            self._finish(stage, started, annotations=len(rows), **fit_scorer(
-                trainable_path(ex.scorer_base), train, held_out, stage.dir, cfg.train.sft, ex,
-                lambda spec: role_generator(spec, cfg, self.cache, student=True), seed=cfg.seed,
-                device=cfg.models.device))
-        stats = stage.entry["stats"]
-        check = Validation(**stats["validation"])
-        if stats["used"]:
+            fitted, model_dir = fit_scorer(trainable_path(ex.scorer_base), train, held_out, stage.dir,
+                                           cfg.train.sft, ex,
+                                           lambda spec: role_generator(spec, cfg, self.cache, student=True),
+                                           seed=cfg.seed, device=cfg.models.device)
+            self._finish(stage, started, fitted, model=model_dir)
+        stats = stage.stats(ScorerStats)
+        check = stats.validation
+        if stats.used and stage.model is not None:
             self._say(stage, f"the scoring model grades from the next cycle: {check.line()}")
-            self.scorer = role_generator(stats["model_dir"], cfg, self.cache, student=True)
+            self.scorer = role_generator(str(stage.model), cfg, self.cache, student=True)
         else:
             self.console.print(
                 f"[yellow]{stage.key}: the scoring model is not used, the judge keeps grading: "
@@ -328,26 +323,26 @@ class CycleRunner:
         if not stage.done:
             started = self._clock()
             done = stage.done_keys("slot_id")
-            common = dict(settings=cfg.curriculum, limits=self.limits, seed=cfg.seed + cycle,
-                          cycle=cycle, pool=pool, done=done, workers=cfg.sandbox.workers,
-                          decontaminator=self.benchmarks())
-            with stage.appender() as out:
+            common = dict(cycle=cycle, pool=pool, decontaminator=self.benchmarks())
+            label = f"cycle {cycle} {'adversary' if cfg.curriculum.strategy == 'akd' else 'curriculum'}"
+            with self._bar(label, max(cfg.curriculum.new_questions - len(done), 0)) as advance, \
+                    stage.appender() as out:
+                ctx = self._context(stage, seed=cfg.seed + cycle, done=done, out=out, progress=advance)
                 if cfg.curriculum.strategy == "akd":
                     student = role_generator(student_spec, cfg, self.cache, student=True)
                     result = adversary.adversary_stage(by_id, answers, self.teacher, student,
-                                                       out=out, **common)
+                                                       cfg.curriculum, ctx, **common)
                     student.close()
                 else:
                     ablation = cfg.ablation
                     if cfg.curriculum.strategy == "random":
                         ablation = ablation.model_copy(update={"no_difficulty": True})
-                    result = curriculum.curriculum_stage(by_id, answers, self.teacher,
-                                                         ablation=ablation, out=out, **common)
-            self._finish(stage, started, counts=result.counts, bucket_sizes=result.bucket_sizes,
-                         teacher_tokens=result.tokens)
-        new = [Problem.model_validate(row["problem"]) for row in stage.rows()
-               if row.get("kept") and row.get("problem")]
-        return stage, new
+                    result = curriculum.curriculum_stage(by_id, answers, self.teacher, cfg.curriculum,
+                                                         ablation, ctx, **common)
+            self._finish(stage, started, result.stats())
+        records = stage.records(Evolved)
+        self.student_answers.update(found for r in records if (found := r.rejected()))
+        return stage, [r.problem for r in records if r.kept and r.problem is not None]
 
     # -- the whole run ------------------------------------------------------------------------
 

@@ -16,17 +16,20 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import model_validator
+
 from codistill.answer_runs import as_written, run_candidates
 from codistill.config import Curriculum
 from codistill.errors import DraftError
 from codistill.evaluate.decontam import Decontaminator, jaccard, ngrams
-from codistill.evaluate.progress import Bars
 from codistill.jsonl import Appender, read_records
 from codistill.models.base import GenerationFailed, Generator, Request, Sampling
 from codistill.records import Problem, Record
 from codistill.sandbox import Limits
 from codistill.stages import drafts_python
+from codistill.stages.context import StageContext
 from codistill.stages.drafts import parse_draft, reply_rules, stub_source, to_problem
+from codistill.stages.stats import CurriculumStats
 
 DROP_REASONS = ("unparseable", "contaminated", "reference_fails", "vacuous_tests", "duplicate",
                 "environment_error")
@@ -58,6 +61,24 @@ class Evolved(Record):
     problem: Problem | None = None
     raw: str = ""  # the teacher's whole reply
     tokens: int = 0  # teacher (and, for AKD, student) tokens spent on this slot
+    student_answer: str = ""  # AKD: the student's failing answer, the rejected side of its DPO pair
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rejected_in_meta(cls, data: Any) -> Any:
+        """Runs made before `student_answer` kept it in the problem's `meta["rejected"]`."""
+        problem = data.get("problem") if isinstance(data, dict) else None
+        if isinstance(problem, dict) and "rejected" in problem.get("meta", {}):
+            meta = dict(problem["meta"])
+            data = {**data, "problem": {**problem, "meta": meta},
+                    "student_answer": data.get("student_answer") or meta.pop("rejected")}
+        return data
+
+    def rejected(self) -> tuple[str, str] | None:
+        """(problem id, the student's failing answer) for a kept AKD problem, else None."""
+        if self.kept and self.problem is not None and self.student_answer:
+            return self.problem.id, self.student_answer
+        return None
 
 
 @dataclass
@@ -71,6 +92,11 @@ class CurriculumResult:
     seconds: float = 0.0
     plan: dict[str, int] = field(default_factory=dict)  # slots per bucket after redistribution
     notes: list[str] = field(default_factory=list)  # e.g. which empty bucket's share moved where
+
+    def stats(self) -> CurriculumStats:
+        """What the manifest records of this stage."""
+        return CurriculumStats(counts=self.counts, bucket_sizes=self.bucket_sizes,
+                               teacher_tokens=self.tokens)
 
 
 @dataclass(frozen=True)
@@ -193,7 +219,7 @@ def check_in_sandbox(problems: Sequence[Problem], limits: Limits,
     return results
 
 
-def recover(out: Appender | None, done: set[str] | frozenset[str]) -> list[Evolved]:
+def recover(out: Appender | None, done: frozenset[str]) -> list[Evolved]:
     """Records of finished slots, read back from the stage file a resumed run appends to."""
     if out is None or not done or not Path(out.path).exists():
         return []
@@ -214,17 +240,20 @@ def _draft(job: Job, raw: str, tokens: int) -> Evolved:
     return Evolved(kept=True, problem=problem, **base)
 
 
-def evolve_slots(jobs: Sequence[Job], teacher: Generator, *, settings: Curriculum, limits: Limits,
-                 seed: int, pool: Sequence[Problem], out: Appender | None = None,
-                 done: set[str] | frozenset[str] = frozenset(), workers: int | None = None,
-                 progress: bool = True, extra: ExtraScreen | None = None,
-                 extra_reasons: tuple[str, ...] = (), label: str = "curriculum",
-                 decontaminator: Decontaminator | None = None, chunk: int = CHUNK) -> CurriculumResult:
-    """Ask the teacher for each job's problem, screen it, write one Evolved per slot."""
+def evolve_slots(jobs: Sequence[Job], teacher: Generator, settings: Curriculum, ctx: StageContext, *,
+                 pool: Sequence[Problem], extra: ExtraScreen | None = None,
+                 extra_reasons: tuple[str, ...] = (), decontaminator: Decontaminator | None = None,
+                 chunk: int = CHUNK) -> CurriculumResult:
+    """Ask the teacher for each job's problem, screen it, write one Evolved per slot to `ctx.out`.
+
+    Slots in `ctx.done` were finished by an earlier attempt: their records are read back from
+    `ctx.out`'s file, so the result covers every slot.
+    """
     started = time.perf_counter()
+    out, done, limits, workers = ctx.out, ctx.done, ctx.limits, ctx.workers
     g = settings.generation
     sampling = Sampling(temperature=g.temperature, top_p=g.top_p, max_new_tokens=g.max_new_tokens,
-                        seed=seed)
+                        seed=ctx.seed)
     decontaminator = decontaminator or benchmark_index()
     index = NearDuplicates(settings.dedup_threshold)
     for p in pool:
@@ -252,30 +281,28 @@ def evolve_slots(jobs: Sequence[Job], teacher: Generator, *, settings: Curriculu
         if record.kept and record.problem is not None:
             index.add(record.problem.id, NearDuplicates.text(record.problem))
     todo = [j for j in jobs if j.slot.slot_id not in done]
-    with Bars(progress) as bars:
-        bars.add("slots", f"{label}: new questions", len(todo))
-        for start in range(0, len(todo), chunk):
-            batch = todo[start : start + chunk]
-            failure: GenerationFailed | None = None
-            try:
-                gens: list[Any] = teacher.generate([j.request for j in batch], sampling)
-            except GenerationFailed as exc:  # keep what finished, then stop
-                gens, failure = exc.partial, exc
-            records: list[Evolved] = []
-            for job, gen in zip(batch, gens, strict=True):
-                if gen is not None:
-                    records.append(_draft(job, gen.text, sum(gen.completion_tokens)))
-            records = _screen(records, decontaminator, index, limits, workers)
-            if extra is not None and any(r.kept for r in records):
-                records = extra(records)
-            for record in records:
-                tokens += record.tokens
-                if out is not None:
-                    out.write(record)
-                tally(record)
-            bars.advance("slots", len(records))
-            if failure is not None:
-                raise failure
+    for start in range(0, len(todo), chunk):
+        batch = todo[start : start + chunk]
+        failure: GenerationFailed | None = None
+        try:
+            gens: list[Any] = teacher.generate([j.request for j in batch], sampling)
+        except GenerationFailed as exc:  # keep what finished, then stop
+            gens, failure = exc.partial, exc
+        records: list[Evolved] = []
+        for job, gen in zip(batch, gens, strict=True):
+            if gen is not None:
+                records.append(_draft(job, gen.text, sum(gen.completion_tokens)))
+        records = _screen(records, decontaminator, index, limits, workers)
+        if extra is not None and any(r.kept for r in records):
+            records = extra(records)
+        for record in records:
+            tokens += record.tokens
+            if out is not None:
+                out.write(record)
+            tally(record)
+        ctx.advance(len(records))
+        if failure is not None:
+            raise failure
     return CurriculumResult(problems=kept, counts=counts, bucket_sizes={}, tokens=tokens,
                             seconds=time.perf_counter() - started)
 

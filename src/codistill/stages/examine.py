@@ -8,18 +8,18 @@ and excluded from the buckets, not held against the student.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 
 from codistill.answer_runs import from_answer, run_candidates
 from codistill.config import Ablation, Examine
 from codistill.errors import UserError
 from codistill.evaluate.judge import judge_answers
-from codistill.jsonl import Appender
 from codistill.models.base import Generator, Sampling
 from codistill.prompting import solve_request
 from codistill.records import Answer, Problem
-from codistill.sandbox import Limits, Status
+from codistill.sandbox import Status
+from codistill.stages.context import StageContext
+from codistill.stages.stats import ExamineStats, JudgeViews
 
 
 class GradingError(UserError, RuntimeError):
@@ -36,35 +36,14 @@ def check_unparsed(unparsed: int, graded: int, limit: float, who: str) -> None:
             "execution alone, or raise examine.max_unparsed (then rerun with --force)")
 
 
-@dataclass
-class ExamineStats:
-    """Counts for the run report, counted from Answer records (so a resumed stage counts all)."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-    student_tokens: int = 0
-    judge_unparsed: int = 0
-    seconds: float = 0.0
-    compared: int = 0  # answers both executed and graded
-    agree: int = 0  # of those, where the judge's grade and the tests say the same
-
-    @property
-    def agreement(self) -> float | None:
-        """Share of compared answers where the two views agree (None when none compared)."""
-        return round(self.agree / self.compared, 4) if self.compared else None
-
-    def add(self, key: str, n: int = 1) -> None:
-        """Increase one counter."""
-        self.counts[key] = self.counts.get(key, 0) + n
-
-    def count(self, answer: Answer, *, judged: bool) -> None:
-        """Add one answer; `judged` when the judge graded it (an unparsed grade then counts)."""
-        if answer.status is not Status.SKIPPED:
-            self.add(f"status_{answer.status}")
-        self.student_tokens += answer.tokens
-        self.judge_unparsed += judged and answer.judge_score is None
-        self.add("answers")
-        self.add("passed" if answer.passed else
-                 "environment_error" if answer.environment_error else "failed")
+def _count(stats: ExamineStats, answer: Answer, *, judged: bool) -> None:
+    """Add one answer; `judged` when the judge graded it (an unparsed grade then counts)."""
+    if answer.status is not Status.SKIPPED:
+        stats.add(f"status_{answer.status}")
+    stats.student_tokens += answer.tokens
+    stats.judge_unparsed += judged and answer.judge_score is None
+    stats.add("answers")
+    stats.add("passed" if answer.passed else "environment_error" if answer.environment_error else "failed")
 
 
 def judging(judge: Generator | None, settings: Examine, ablation: Ablation) -> bool:
@@ -72,19 +51,20 @@ def judging(judge: Generator | None, settings: Examine, ablation: Ablation) -> b
     return judge is not None and settings.judge and not ablation.no_judge
 
 
-def examine_stats(answers: Iterable[Answer], *, judged: bool, works_from: float = 2.0) -> ExamineStats:
+def examine_stats(answers: Iterable[Answer], *, judged: bool, works_from: float = 2.0,
+                  saw_verdict: bool = False) -> ExamineStats:
     """The stage's counts over these answers (all of a stage file's, on resume).
 
     The two views agree on an answer when it passed and the judge gave at least `works_from`
     points, or it failed and the judge gave less: the boundary below which the curriculum calls
-    a question hard (curriculum.hard_max_score).
+    a question hard (curriculum.hard_max_score). `saw_verdict`: the judge was told the verdict.
     """
-    stats = ExamineStats()
+    stats = ExamineStats(views=JudgeViews(judge_saw_verdict=saw_verdict))
     for answer in answers:
-        stats.count(answer, judged=judged)
+        _count(stats, answer, judged=judged)
         if answer.judge_score is not None and answer.status is not Status.SKIPPED and not answer.environment_error:
-            stats.compared += 1
-            stats.agree += answer.passed == (answer.judge_score >= works_from)
+            stats.views.compared += 1
+            stats.views.agree += answer.passed == (answer.judge_score >= works_from)
     return stats
 
 
@@ -98,13 +78,13 @@ def verdict_line(answer: Answer, settings: Examine) -> str:
     return f"Tests did not pass ({answer.status}). {answer.message}".strip()
 
 
-def examine_batch(problems: Sequence[Problem], student: Generator, judge: Generator | None, *,
-                  settings: Examine, ablation: Ablation, limits: Limits, seed: int,
-                  workers: int | None) -> list[Answer]:
+def examine_batch(problems: Sequence[Problem], student: Generator, judge: Generator | None,
+                  settings: Examine, ablation: Ablation, ctx: StageContext) -> list[Answer]:
     """Answer, run and grade one batch of questions."""
     g = settings.generation
+    limits, workers = ctx.limits, ctx.workers
     sampling = Sampling(temperature=g.temperature, top_p=g.top_p,
-                        max_new_tokens=g.max_new_tokens, seed=seed)
+                        max_new_tokens=g.max_new_tokens, seed=ctx.seed)
     gens = student.generate([solve_request(p) for p in problems], sampling)
     candidates = [from_answer(p, gen.text) for p, gen in zip(problems, gens, strict=True)]
     answers = [Answer(problem_id=p.id, code=c.code, status=Status.SKIPPED, passed=False,
@@ -124,28 +104,25 @@ def examine_batch(problems: Sequence[Problem], student: Generator, judge: Genera
     return answers
 
 
-def examine_stage(problems: Sequence[Problem], student: Generator, judge: Generator | None, *,
-                  settings: Examine, ablation: Ablation, limits: Limits, seed: int,
-                  out: Appender | None = None, done: set[str] | frozenset[str] = frozenset(),
-                  workers: int | None = None, batch_size: int = 32,
-                  progress: Callable[[int], None] | None = None) -> tuple[list[Answer], ExamineStats]:
-    """Stage II over all questions in batches, appending each answer to `out` as it is made.
+def examine_stage(problems: Sequence[Problem], student: Generator, judge: Generator | None,
+                  settings: Examine, ablation: Ablation, ctx: StageContext, *,
+                  batch_size: int = 32) -> tuple[list[Answer], ExamineStats]:
+    """Stage II over all questions in batches, appending each answer to `ctx.out` as it is made.
 
-    Questions in `done` were answered by an earlier, interrupted run and are skipped; the stats
-    count this call's answers (`examine_stats` counts a whole stage file).
+    Questions in `ctx.done` were answered by an earlier, interrupted run and are skipped; the
+    stats count this call's answers (`examine_stats` counts a whole stage file).
     """
     start = time.perf_counter()
-    todo = [p for p in problems if p.id not in done]
+    todo = [p for p in problems if p.id not in ctx.done]
     answers: list[Answer] = []
     for i in range(0, len(todo), batch_size):
-        batch = examine_batch(todo[i : i + batch_size], student, judge, settings=settings,
-                              ablation=ablation, limits=limits, seed=seed, workers=workers)
+        batch = examine_batch(todo[i : i + batch_size], student, judge, settings, ablation, ctx)
         for a in batch:
-            if out is not None:
-                out.write(a)
+            if ctx.out is not None:
+                ctx.out.write(a)
         answers.extend(batch)
-        if progress:
-            progress(len(batch))
-    stats = examine_stats(answers, judged=judging(judge, settings, ablation))
+        ctx.advance(len(batch))
+    stats = examine_stats(answers, judged=judging(judge, settings, ablation),
+                          saw_verdict=settings.judge_sees_verdict)
     stats.seconds = time.perf_counter() - start
     return answers, stats

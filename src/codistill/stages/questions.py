@@ -33,11 +33,12 @@ from codistill.data.synth import (
     slot_request,
 )
 from codistill.extract import answer_code, answer_source
-from codistill.jsonl import Appender
 from codistill.models.base import Generator, Request, Sampling
 from codistill.prompting import teacher_prompt
 from codistill.records import Problem
 from codistill.sandbox import Limits, run_all
+from codistill.stages.context import StageContext
+from codistill.stages.stats import QuestionStats
 
 ANSWER = Sampling(temperature=0.0, max_new_tokens=384, seed=0)
 WRITER_STOP = ("\n```",)  # the end of the writer's code block: what follows is commentary
@@ -48,18 +49,6 @@ def writer_sampling(temperature: float, top_p: float, max_new_tokens: int, seed:
     return Sampling(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
                     stop=WRITER_STOP, seed=seed)
 SECOND_ANSWER = Sampling(temperature=0.7, top_p=0.95, max_new_tokens=384, seed=1)
-
-
-@dataclass
-class QuestionStats:
-    """Slots written, and what became of them (counted from rows, so a resume counts them all)."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-    teacher_tokens: int = 0
-
-    def add(self, key: str, n: int = 1) -> None:
-        """Count one outcome."""
-        self.counts[key] = self.counts.get(key, 0) + n
 
 
 def question_stats(rows: Iterable[dict[str, Any]]) -> QuestionStats:
@@ -116,23 +105,22 @@ def question_slots(data: Any) -> int:
         data.grounded_questions if "grounded" in data.seeds else 0)
 
 
-def grow_sources(teacher: Generator, data: Any, *, seed: int, sampling: Sampling, limits: Limits,
-                 out: Appender, rows: Callable[[], list[dict[str, Any]]], decontaminator: Any | None,
-                 workers: int | None, progress: Callable[[int], None] | None = None) -> None:
-    """Every teacher-written source `data.seeds` names (synth, then grounded) into one file.
+def grow_sources(teacher: Generator, data: Any, sampling: Sampling, ctx: StageContext, *,
+                 rows: Callable[[], list[dict[str, Any]]], decontaminator: Any | None) -> None:
+    """Every teacher-written source `data.seeds` names (synth, then grounded) into `ctx.out`.
 
     `rows` reads what the file holds, so a resumed run skips finished slots and each source
     screens its drafts against every question written before it.
     """
+    seed = ctx.seed
     writers: list[tuple[SlotWriter, int]] = []
     if "synth" in data.seeds:
         writers.append((SlotWriter(), data.synth_questions))
     if "grounded" in data.seeds:
         writers.append((grounded_writer(data.grounded_from, seed), data.grounded_questions))
     for writer, slots in writers:
-        grow_questions(teacher, slots, seed=seed, sampling=sampling, limits=limits, out=out,
-                       previous=rows(), decontaminator=decontaminator, workers=workers,
-                       progress=progress, writer=writer)
+        grow_questions(teacher, slots, sampling, ctx, previous=rows(), decontaminator=decontaminator,
+                       writer=writer)
 
 
 def grounded_writer(sources: Iterable[str], seed: int) -> SlotWriter:
@@ -150,21 +138,22 @@ def _tokens(gens: Iterable[Any]) -> int:
     return sum(sum(g.completion_tokens or [0]) for g in gens)
 
 
-def grow_questions(teacher: Generator, count: int, *, seed: int, sampling: Sampling,
-                   limits: Limits, out: Appender, previous: Iterable[dict[str, Any]] = (),
-                   decontaminator: Any | None = None, workers: int | None = None,
-                   batch_size: int = 32, progress: Callable[[int], None] | None = None,
-                   writer: SlotWriter | None = None) -> QuestionStats:
-    """Write, screen, answer and settle `count` slots (skipping those in `previous`).
+def grow_questions(teacher: Generator, count: int, sampling: Sampling, ctx: StageContext, *,
+                   previous: Iterable[dict[str, Any]] = (), decontaminator: Any | None = None,
+                   batch_size: int = 32, writer: SlotWriter | None = None) -> QuestionStats:
+    """Write, screen, answer and settle `count` slots into `ctx.out` (skipping those in `previous`).
 
     Each slot's row is {"slot_id", "status", "tokens", ...}; status "verified" rows carry the
     final `problem` and the teacher's independent `answer` (code that passes the settled tests).
-    The stats count this call's slots (`question_stats` counts a whole file).
+    `previous` is the rows an earlier attempt wrote: their slots are skipped (and `ctx.done`'s
+    too) and their drafts screen the new ones. The stats count this call's slots
+    (`question_stats` counts a whole file).
     """
     writer = writer or SlotWriter()
+    seed, limits, workers = ctx.seed, ctx.limits, ctx.workers
     written: list[dict[str, Any]] = []
     screen = Screen(decontaminator)
-    done: set[str] = set()
+    done: set[str] = set(ctx.done)
     for row in previous:
         done.add(row["slot_id"])
         if row.get("draft"):
@@ -192,10 +181,10 @@ def grow_questions(teacher: Generator, count: int, *, seed: int, sampling: Sampl
             drafts.append((row, draft))
         _settle(drafts, teacher, limits, workers)
         for row in rows:
-            out.write(row)
+            if ctx.out is not None:
+                ctx.out.write(row)
         written += rows
-        if progress:
-            progress(len(slots))
+        ctx.advance(len(slots))
     return question_stats(written)
 
 

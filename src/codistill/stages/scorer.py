@@ -4,7 +4,6 @@ place of the (large, slow) judge from the second cycle on."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from codistill.evaluate.judge import JUDGE_SAMPLING, judge_request, parse_judgme
 from codistill.models.base import Generator, Request
 from codistill.records import Answer, Problem
 from codistill.stages.examine import verdict_line
+from codistill.stages.stats import ScorerCheck, ScorerStats
 
 
 def scorer_rows(problems: dict[str, Problem], answers: list[Answer],
@@ -42,34 +42,6 @@ def train_scorer(base: Path | str, rows: list[dict[str, Any]], output_dir: Path,
     return train_sft(base, rows, output_dir, roomy, seed=seed, device=device).model_dir
 
 
-@dataclass
-class Validation:
-    """How closely the scoring model's grades follow the judge's on held-out annotations."""
-
-    annotations: int  # held-out judged answers it graded
-    parsed: int  # of those, grades that could be read
-    exact: float | None  # share with the judge's total (to the point)
-    within_one: float | None  # share within one point of the judge's (unreadable = miss)
-    mae: float | None  # mean absolute difference over the readable ones
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
-
-    def passes(self, min_annotations: int, min_within_one: float) -> bool:
-        """True when enough annotations were checked and enough grades were within one point."""
-        return (self.annotations >= min_annotations and self.within_one is not None
-                and self.within_one >= min_within_one)
-
-    def line(self) -> str:
-        """One readable line of the figures."""
-        if not self.annotations:
-            return "no held-out annotations"
-        mae = f"{self.mae:.2f}" if self.mae is not None else "n/a"
-        return (f"within one point {self.within_one:.0%}, exact {self.exact:.0%}, MAE {mae} on "
-                f"{self.annotations} held-out annotations ({self.annotations - self.parsed} unreadable)")
-
-
 def split_rows(rows: list[dict[str, Any]], share: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(train, held-out): a fixed share of the annotations, chosen by a hash of the row id."""
     from codistill.stages.teach import stable_fraction
@@ -78,25 +50,26 @@ def split_rows(rows: list[dict[str, Any]], share: float) -> tuple[list[dict[str,
     return [r for r in rows if r not in held], held
 
 
-def validate_scorer(scorer: Generator, held_out: list[dict[str, Any]]) -> Validation:
+def validate_scorer(scorer: Generator, held_out: list[dict[str, Any]]) -> ScorerCheck:
     """Grade the held-out annotations' requests with the scorer and compare with the judge's grades."""
     if not held_out:
-        return Validation(0, 0, None, None, None)
+        return ScorerCheck(annotations=0, parsed=0)
     requests = [Request(messages=tuple(dict(m) for m in row["prompt"])) for row in held_out]
     truths = [parse_judgment(row["completion"][0]["content"]).score for row in held_out]
     grades = [parse_judgment(g.text).score for g in scorer.generate(requests, JUDGE_SAMPLING)]
     diffs = [abs(g - t) for g, t in zip(grades, truths, strict=True) if g is not None and t is not None]
     n = len(held_out)
-    return Validation(annotations=n, parsed=len(diffs), exact=sum(d < 0.5 for d in diffs) / n,
+    return ScorerCheck(annotations=n, parsed=len(diffs), exact=sum(d < 0.5 for d in diffs) / n,
                       within_one=sum(d <= 1 for d in diffs) / n,
                       mae=sum(diffs) / len(diffs) if diffs else None)
 
 
 def fit_scorer(base: Path | str, train: list[dict[str, Any]], held_out: list[dict[str, Any]],
                folder: Path, settings: SFT, examine: Examine, load: Callable[[str], Generator], *,
-               seed: int = 0, device: str = "auto") -> dict[str, Any]:
+               seed: int = 0, device: str = "auto") -> tuple[ScorerStats, Path]:
     """Keep the annotations as datasets, train the scorer on `train`, check it on `held_out`;
-    the scorer stage's stats (`used`: whether it clears examine.scorer_min_* and may grade)."""
+    the scorer stage's stats (`used`: whether it clears examine.scorer_min_* and may grade) and
+    the scorer's model folder."""
     from codistill.train import write_rows
 
     write_rows(train, folder / "annotations-train.jsonl")
@@ -107,5 +80,6 @@ def fit_scorer(base: Path | str, train: list[dict[str, Any]], held_out: list[dic
         check = validate_scorer(scorer, held_out)
     finally:
         scorer.close()
-    return {"trained_on": len(train), "validation": check.to_dict(), "model_dir": str(model_dir),
-            "used": check.passes(examine.scorer_min_validation, examine.scorer_min_within_one)}
+    used = check.passes(examine.scorer_min_validation, examine.scorer_min_within_one)
+    return ScorerStats(annotations=len(train) + len(held_out), trained_on=len(train), validation=check,
+                       used=used), model_dir

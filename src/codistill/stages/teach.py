@@ -14,8 +14,7 @@ import dataclasses
 import hashlib
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 
 from codistill.answer_runs import (
     Candidate,
@@ -28,7 +27,6 @@ from codistill.answer_runs import (
 from codistill.config import Teach
 from codistill.extract import extract_code
 from codistill.faults import FAULT_DESCRIPTIONS, FAULT_TYPES, mutants, observed_fault
-from codistill.jsonl import Appender
 from codistill.models.base import Generation, Generator, Request, Sampling
 from codistill.prompting import (
     TEST_CONVENTIONS,
@@ -39,56 +37,38 @@ from codistill.prompting import (
 )
 from codistill.records import Problem, Solution, Taught
 from codistill.sandbox import Limits, Status
+from codistill.stages.context import StageContext
+from codistill.stages.stats import TeachStats
 
 
-@dataclass
-class TeachStats:
-    """Counts for the run report: what was generated, kept and dropped, and why.
-
-    Everything is counted from Taught records, so a resumed stage can count the records its
-    earlier, killed attempts wrote and report what one uninterrupted attempt would.
-    """
-
-    counts: dict[str, int] = field(default_factory=dict)
-    fault_types: dict[str, int] = field(default_factory=dict)  # requested class, of kept faults
-    # requested -> observed -> count, over the teacher's faulty attempts that ran: a requested
-    # class the verdict does not show (or no fault at all: "none") is a miss for the teacher
-    fault_matrix: dict[str, dict[str, int]] = field(default_factory=dict)
-    teacher_tokens: int = 0
-    seconds: float = 0.0
-
-    def add(self, key: str, n: int = 1) -> None:
-        """Increase one counter."""
-        self.counts[key] = self.counts.get(key, 0) + n
-
-    def count(self, taught: Taught) -> None:
-        """Add one question's outcome."""
-        self.add("questions")
-        self.add("questions_kept" if taught.kept else "questions_dropped")
-        if taught.problem.meta.get("tests_by") == "teacher":
-            self.add("tests_written")
-        self.teacher_tokens += int(taught.problem.meta.get("tests_tokens", 0))
-        for sol in taught.solutions:
-            self.teacher_tokens += sol.tokens
-            if sol.origin == "reference":
-                self.add("reference_used")
-            label = ("reference" if sol.origin == "reference" else "correct") if sol.kind == "correct" else (
-                "mutant" if sol.origin.startswith("mutation") else "faulty")
-            self.add(f"{label}_{'kept' if sol.kept else 'dropped'}")
-            if sol.kind == "faulty" and sol.kept and sol.fault_type:
-                self.fault_types[sol.fault_type] = self.fault_types.get(sol.fault_type, 0) + 1
-            if sol.kind == "faulty" and sol.origin == "teacher" and sol.fault_type and sol.status:
-                seen = sol.observed_fault or "none"
-                row = self.fault_matrix.setdefault(sol.fault_type, {})
-                row[seen] = row.get(seen, 0) + 1
-                self.add("fault_hits" if seen == sol.fault_type else "fault_misses")
+def _count(stats: TeachStats, taught: Taught) -> None:
+    """Add one question's outcome."""
+    stats.add("questions")
+    stats.add("questions_kept" if taught.kept else "questions_dropped")
+    if taught.problem.meta.get("tests_by") == "teacher":
+        stats.add("tests_written")
+    stats.teacher_tokens += int(taught.problem.meta.get("tests_tokens", 0))
+    for sol in taught.solutions:
+        stats.teacher_tokens += sol.tokens
+        if sol.origin == "reference":
+            stats.add("reference_used")
+        label = ("reference" if sol.origin == "reference" else "correct") if sol.kind == "correct" else (
+            "mutant" if sol.origin.startswith("mutation") else "faulty")
+        stats.add(f"{label}_{'kept' if sol.kept else 'dropped'}")
+        if sol.kind == "faulty" and sol.kept and sol.fault_type:
+            stats.fault_types[sol.fault_type] = stats.fault_types.get(sol.fault_type, 0) + 1
+        if sol.kind == "faulty" and sol.origin == "teacher" and sol.fault_type and sol.status:
+            seen = sol.observed_fault or "none"
+            row = stats.fault_matrix.setdefault(sol.fault_type, {})
+            row[seen] = row.get(seen, 0) + 1
+            stats.add("fault_hits" if seen == sol.fault_type else "fault_misses")
 
 
 def teach_stats(taught: Iterable[Taught]) -> TeachStats:
     """The stage's counts over these records (all of a stage file's, on resume)."""
     stats = TeachStats()
     for record in taught:
-        stats.count(record)
+        _count(stats, record)
     return stats
 
 
@@ -278,35 +258,32 @@ class Teacher:
         return results
 
 
-def teach_stage(problems: Sequence[Problem], teacher: Generator, settings: Teach, *,
-                limits: Limits, seed: int, out: Appender | None = None,
-                done: set[str] | frozenset[str] = frozenset(), workers: int | None = None,
-                batch_size: int = 32, progress: Callable[[int], None] | None = None,
-                fallback_to_reference: bool = False) -> tuple[list[Taught], TeachStats]:
-    """Stage I over all questions, in batches; each finished question is appended to `out`.
+def teach_stage(problems: Sequence[Problem], teacher: Generator, settings: Teach, ctx: StageContext,
+                *, batch_size: int = 32, fallback_to_reference: bool = False) -> tuple[list[Taught], TeachStats]:
+    """Stage I over all questions, in batches; each finished question is appended to `ctx.out`.
 
-    Questions whose id is in `done` were finished by an earlier, interrupted run and are skipped;
-    the stats count this call's questions (`teach_stats` counts a whole stage file).
+    Questions whose id is in `ctx.done` were finished by an earlier, interrupted run and are
+    skipped; the stats count this call's questions (`teach_stats` counts a whole stage file).
     """
     started = time.perf_counter()
+    seed = ctx.seed
     splits = assign_splits(problems, settings.sft_share, seed)
-    worker = Teacher(teacher, settings, limits=limits, seed=seed, workers=workers,
+    worker = Teacher(teacher, settings, limits=ctx.limits, seed=seed, workers=ctx.workers,
                      fallback_to_reference=fallback_to_reference)
     # Shuffle once (seeded) so every batch mixes topics and lengths: batches stay evenly paced.
     # The whole pool is shuffled before finished questions are left out, so a resumed stage
     # writes its records, and the training rows built from them, in an uninterrupted one's order.
     order = list(problems)
     random.Random(seed).shuffle(order)
-    todo = [p for p in order if p.id not in done]
+    todo = [p for p in order if p.id not in ctx.done]
     results: list[Taught] = []
     for start in range(0, len(todo), batch_size):
         batch = worker.teach(todo[start : start + batch_size], splits)
         for taught in batch:
-            if out is not None:
-                out.write(taught)
+            if ctx.out is not None:
+                ctx.out.write(taught)
         results.extend(batch)
-        if progress:
-            progress(len(batch))
+        ctx.advance(len(batch))
     stats = teach_stats(results)
     stats.seconds = time.perf_counter() - started
     return results, stats

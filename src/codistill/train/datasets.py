@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -113,6 +113,7 @@ def grpo_rows(problems: Iterable[Problem], **columns: Iterable[Any]) -> list[dic
 
 
 def build_rows(taught: list[Taught], *, no_fault_learning: bool = False, docstrings: bool = True,
+               student_answers: Mapping[str, str] | None = None,
                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """SFT rows from correct solutions, DPO rows from (correct, faulty) pairs.
 
@@ -120,7 +121,8 @@ def build_rows(taught: list[Taught], *, no_fault_learning: bool = False, docstri
     (correct, faulty) pairs. A DPO-share question with no verified faulty solution, and every
     question under the no-fault-learning ablation, goes to SFT instead, so no verified solution is
     wasted. An adversarial (AKD) question also pairs the teacher's solution against the student's
-    own wrong answer (`meta["rejected"]`). `docstrings=False` leaves out of every answer the
+    own wrong answer (`student_answers`: question id -> the answer the adversary stage recorded).
+    `docstrings=False` leaves out of every answer the
     docstrings that repeat the question (`train.restated_docstrings`).
     """
     pairs: list[tuple[Problem, str]] = []
@@ -130,7 +132,7 @@ def build_rows(taught: list[Taught], *, no_fault_learning: bool = False, docstri
         if not t.kept or correct is None:
             continue
         faulty = [] if no_fault_learning else t.faulty()
-        rejected = t.problem.meta.get("rejected")
+        rejected = (student_answers or {}).get(t.problem.id)
         if t.split == "sft" or not faulty:
             pairs.append((t.problem, correct.code))
         else:
