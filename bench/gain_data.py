@@ -77,8 +77,8 @@ def phase_data(args: argparse.Namespace) -> None:
     for end in range(args.chunk, slots + args.chunk, args.chunk):
         end = min(end, slots)
         with Appender(q_path) as q_out:
-            grow_questions(teacher, end, WRITER, StageContext(limits=limits, seed=args.data_seed, out=q_out),
-                           previous=_rows(q_path), decontaminator=decontam, batch_size=32, writer=writer)
+            ctx = StageContext(limits=limits, seed=args.data_seed, out=q_out, previous=_rows(q_path))
+            grow_questions(teacher, end, WRITER, ctx, decontaminator=decontam, batch_size=32, writer=writer)
         rows = _rows(q_path)
         counts: dict[str, int] = {}
         for row in rows:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from codistill.jsonl import Appender, read_records
+from codistill.jsonl import Appender, iter_json, read_records
 from codistill.models.base import Request, Sampling
 from codistill.models.fake import FakeGenerator, count_tokens, prompt_text
 from codistill.stages.adversary import adversary_stage, failure_text, fault_class
@@ -61,7 +61,9 @@ def run(tmp_path, **kw):  # noqa: ANN001, ANN003, ANN201
     parents, answers = inputs()
     t, s = teacher(), student()
     with Appender(tmp_path / "adversary.jsonl") as out:
-        ctx = StageContext(limits=LIMITS, seed=1, out=out, done=kw.pop("done", frozenset()))
+        done = kw.pop("done", frozenset())
+        previous = [row for _, row in iter_json(tmp_path / "adversary.jsonl")] if done else []
+        ctx = StageContext(limits=LIMITS, seed=1, out=out, done=done, previous=previous)
         result = adversary_stage(parents, answers, t, s, settings(3), ctx, cycle=1,
                                  pool=list(parents.values()), **kw)
     return result, t, s

@@ -172,7 +172,8 @@ def stage_inputs(k: int) -> tuple[dict[str, Problem], list]:
 def run_stage(teacher: FakeGenerator, k: int, **kw):  # noqa: ANN003
     problems, answers = stage_inputs(k)
     kw.setdefault("out", None)
-    ctx = StageContext(limits=LIMITS, seed=3, out=kw.pop("out", None), done=kw.pop("done", frozenset()))
+    ctx = StageContext(limits=LIMITS, seed=3, out=kw.pop("out", None), done=kw.pop("done", frozenset()),
+                       previous=kw.pop("previous", ()))
     return curriculum_stage(problems, answers, teacher, settings(k), NONE, ctx, cycle=2,
                             pool=[*problems.values(), POOL_EXTRA], **kw)
 
@@ -254,11 +255,12 @@ def test_resume_after_a_crash_repeats_no_finished_slot(tmp_path) -> None:  # noq
     written = read_records(path, Evolved)
     assert len(written) == 4  # two whole batches of two; the third died half way
     done = {r.slot_id for r in written}
+    previous = [r.model_dump(mode="json") for r in written]
     finished_prompts = {prompt_text(r) for r in dying.requests[:4]}
 
     again = scripted_teacher(REPLIES)
     with Appender(path) as out:
-        resumed = run_stage(again, 8, out=out, done=done, chunk=2)
+        resumed = run_stage(again, 8, out=out, done=done, previous=previous, chunk=2)
     assert len(again.requests) == 4
     assert not finished_prompts & {prompt_text(r) for r in again.requests}
     whole = run_stage(scripted_teacher(REPLIES), 8)

@@ -145,11 +145,12 @@ class Coevolution:
             teacher = self.sampler(m.teacher)
             try:
                 with stage.appender() as out:
-                    ctx = StageContext(limits=self.config.sandbox.limits(), seed=self.config.seed,
-                                       workers=self.config.sandbox.workers, out=out, progress=advance)
+                    ctx = StageContext.resuming(stage, "slot_id", limits=self.config.sandbox.limits(),
+                                                seed=self.config.seed, workers=self.config.sandbox.workers,
+                                                out=out, progress=advance)
                     grow_sources(teacher, data, writer_sampling(g.temperature, g.top_p, g.max_new_tokens,
                                                                 self.config.seed),
-                                 ctx, rows=stage.rows, decontaminator=index)
+                                 ctx, decontaminator=index)
             finally:
                 teacher.close()
             stats = question_stats(stage.rows())  # earlier attempts' rows count too
@@ -305,8 +306,8 @@ class Coevolution:
         generator = role_generator(spec, self.config, cache)
         try:
             with stage.appender() as out:
-                ctx = StageContext(limits=self.config.sandbox.limits(), seed=self.config.seed,
-                                   workers=self.config.sandbox.workers, out=out)
+                ctx = StageContext.resuming(stage, "id", limits=self.config.sandbox.limits(),
+                                            seed=self.config.seed, workers=self.config.sandbox.workers, out=out)
                 stats = evaluation_stage(stage, generator, ev, ctx, model=spec, cache=cache,
                                          say=lambda text: self.console.print(f"[cyan]the Code model ({label}): {text}"),
                                          bars=self.progress)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,12 +95,13 @@ class CycleRunner:
         self.timings[stage.key] = seconds
         stage.finish(stats.model_copy(update={"seconds": seconds, "cache": cache}), model=model)
 
-    def _context(self, stage: Stage, *, seed: int | None = None, done: Iterable[str] = (),
-                 out: Appender | None = None, progress: Callable[[int], None] | None = None) -> StageContext:
-        """The context a stage of this run works in: the run's limits, workers and seed."""
-        return StageContext(limits=self.limits, seed=self.config.seed if seed is None else seed,
-                            workers=self.config.sandbox.workers, out=out, done=frozenset(done),
-                            progress=progress)
+    def _context(self, stage: Stage, key: str, *, seed: int | None = None, out: Appender | None = None,
+                 progress: Callable[[int], None] | None = None) -> StageContext:
+        """The context a stage of this run works in: the run's limits, workers and seed, and what
+        an earlier attempt of the stage wrote (its rows, done by their `key`)."""
+        return StageContext.resuming(stage, key, limits=self.limits,
+                                     seed=self.config.seed if seed is None else seed,
+                                     workers=self.config.sandbox.workers, out=out, progress=progress)
 
     # -- stages -------------------------------------------------------------------------------
 
@@ -116,7 +117,7 @@ class CycleRunner:
         student = role_generator(student_spec, self.config, self.cache, student=True)
         try:
             with stage.appender() as out:
-                stats = evaluation_stage(stage, student, self.config.eval, self._context(stage, out=out),
+                stats = evaluation_stage(stage, student, self.config.eval, self._context(stage, "id", out=out),
                                          model=student_spec, cache=self.cache,
                                          say=lambda text: self.console.print(f"[cyan]cycle {cycle}: {text}"))
         finally:
@@ -146,8 +147,9 @@ class CycleRunner:
             sampling = writer_sampling(g.temperature, g.top_p, g.max_new_tokens, self.config.seed)
             with self._bar("questions", question_slots(data) - len(stage.rows())) as advance, \
                     stage.appender() as out:
-                grow_sources(self.teacher, data, sampling, self._context(stage, out=out, progress=advance),
-                             rows=stage.rows, decontaminator=self.benchmarks())
+                grow_sources(self.teacher, data, sampling,
+                             self._context(stage, "slot_id", out=out, progress=advance),
+                             decontaminator=self.benchmarks())
             self._finish(stage, started, question_stats(stage.rows()))  # earlier attempts' rows count too
         return [problem for problem, _ in verified(stage.rows())]
 
@@ -158,14 +160,12 @@ class CycleRunner:
 
         stage = self._stage("teach", cycle, "models.teacher", "models.dtype", "teach", "sandbox",
                             "seed", upstream=upstream, questions=pool)
-        done = {row["problem"]["id"] for row in stage.rows()}
         if not stage.done:
             started = self._clock()
-            todo = len([p for p in pool if p.id not in done])
+            ctx = self._context(stage, "problem.id", seed=self.config.seed + cycle)
+            todo = len([p for p in pool if p.id not in ctx.done])
             with self._bar(f"cycle {cycle} teach", todo) as advance, stage.appender() as out:
-                ctx = self._context(stage, seed=self.config.seed + cycle, done=done, out=out,
-                                    progress=advance)
-                teach_stage(pool, self.teacher, self.config.teach, ctx,
+                teach_stage(pool, self.teacher, self.config.teach, ctx.replace(out=out, progress=advance),
                             fallback_to_reference=self.config.teach.reference_fallback)
             self._finish(stage, started, teach_stats(stage.records(Taught)))  # earlier attempts' too
         return stage, stage.records(Taught)
@@ -251,13 +251,13 @@ class CycleRunner:
                             "sandbox", *self._student_dtype, upstream=upstream)
         if not stage.done:
             started = self._clock()
-            done = stage.done_keys("problem_id")
+            ctx = self._context(stage, "problem_id")
             student = role_generator(student_spec, self.config, self.cache, student=True)
-            todo = len([p for p in pool if p.id not in done])
+            todo = len([p for p in pool if p.id not in ctx.done])
             grader = self.scorer or self.judge
             with self._bar(f"cycle {cycle} examine", todo) as advance, stage.appender() as out:
                 examine_stage(pool, student, grader, self.config.examine, self.config.ablation,
-                              self._context(stage, done=done, out=out, progress=advance))
+                              ctx.replace(out=out, progress=advance))
             student.close()
             judged = judging(grader, self.config.examine, self.config.ablation)
             stats = examine_stats(stage.records(Answer), judged=judged,  # earlier attempts' too
@@ -322,12 +322,12 @@ class CycleRunner:
         by_id = {p.id: p for p in pool}
         if not stage.done:
             started = self._clock()
-            done = stage.done_keys("slot_id")
+            ctx = self._context(stage, "slot_id", seed=cfg.seed + cycle)
             common = dict(cycle=cycle, pool=pool, decontaminator=self.benchmarks())
             label = f"cycle {cycle} {'adversary' if cfg.curriculum.strategy == 'akd' else 'curriculum'}"
-            with self._bar(label, max(cfg.curriculum.new_questions - len(done), 0)) as advance, \
+            with self._bar(label, max(cfg.curriculum.new_questions - len(ctx.done), 0)) as advance, \
                     stage.appender() as out:
-                ctx = self._context(stage, seed=cfg.seed + cycle, done=done, out=out, progress=advance)
+                ctx = ctx.replace(out=out, progress=advance)
                 if cfg.curriculum.strategy == "akd":
                     student = role_generator(student_spec, cfg, self.cache, student=True)
                     result = adversary.adversary_stage(by_id, answers, self.teacher, student,

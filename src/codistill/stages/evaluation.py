@@ -25,12 +25,12 @@ def evaluation_stage(stage: Stage, generator: Generator, settings: Eval, ctx: St
     """Evaluate `generator` (named `model`) on `settings.benchmarks`; one record per benchmark.
 
     pass@1 comes from greedy answers; with `settings.n` > 1 also pass@k from n sampled ones.
-    Benchmarks an interrupted attempt finished are read back from the stage file, not redone;
-    each finished benchmark is written to `ctx.out` at once.
+    Benchmarks an interrupted attempt finished (`ctx.previous`) are not redone; each finished
+    benchmark is written to `ctx.out` at once. Answers land in the stage's folder.
     """
     from codistill.evaluate import evaluate_pass_at_k
 
-    rows: dict[str, dict[str, Any]] = {row["id"]: row for row in stage.rows()}
+    rows: dict[str, dict[str, Any]] = ctx.previous_of("id")
     for bench in [b for b in settings.benchmarks if b not in rows]:
         say(f"evaluating {model} on {bench}")
         result = evaluate_pass_at_k(generator, bench, out_dir=stage.dir / bench.replace(":", "_"),

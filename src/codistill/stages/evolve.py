@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from pydantic import model_validator
@@ -22,7 +21,6 @@ from codistill.answer_runs import as_written, run_candidates
 from codistill.config import Curriculum
 from codistill.errors import DraftError
 from codistill.evaluate.decontam import Decontaminator, jaccard, ngrams
-from codistill.jsonl import Appender, read_records
 from codistill.models.base import GenerationFailed, Generator, Request, Sampling
 from codistill.records import Problem, Record
 from codistill.sandbox import Limits
@@ -219,13 +217,10 @@ def check_in_sandbox(problems: Sequence[Problem], limits: Limits,
     return results
 
 
-def recover(out: Appender | None, done: frozenset[str]) -> list[Evolved]:
-    """Records of finished slots, read back from the stage file a resumed run appends to."""
-    if out is None or not done or not Path(out.path).exists():
-        return []
-    stats: dict[str, int] = {}
-    return [r for r in read_records(out.path, Evolved, skip_bad=True, stats=stats)
-            if r.slot_id in done]
+def recover(ctx: StageContext) -> list[Evolved]:
+    """Records of the slots an earlier attempt finished (in `ctx.done`), from `ctx.previous`."""
+    return [Evolved.model_validate(row) for slot, row in ctx.previous_of("slot_id").items()
+            if slot in ctx.done]
 
 
 def _draft(job: Job, raw: str, tokens: int) -> Evolved:
@@ -246,8 +241,8 @@ def evolve_slots(jobs: Sequence[Job], teacher: Generator, settings: Curriculum, 
                  chunk: int = CHUNK) -> CurriculumResult:
     """Ask the teacher for each job's problem, screen it, write one Evolved per slot to `ctx.out`.
 
-    Slots in `ctx.done` were finished by an earlier attempt: their records are read back from
-    `ctx.out`'s file, so the result covers every slot.
+    Slots in `ctx.done` were finished by an earlier attempt: their records come from
+    `ctx.previous`, so the result covers every slot.
     """
     started = time.perf_counter()
     out, done, limits, workers = ctx.out, ctx.done, ctx.limits, ctx.workers
@@ -275,7 +270,7 @@ def evolve_slots(jobs: Sequence[Job], teacher: Generator, settings: Curriculum, 
             counts["tests_pruned"] += "tests_pruned" in record.problem.meta
 
     tokens = 0  # over every slot's record, recovered ones included, as for the counts
-    for record in sorted(recover(out, done), key=lambda r: r.slot_id):
+    for record in sorted(recover(ctx), key=lambda r: r.slot_id):
         tally(record)
         tokens += record.tokens
         if record.kept and record.problem is not None:

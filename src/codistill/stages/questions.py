@@ -106,11 +106,11 @@ def question_slots(data: Any) -> int:
 
 
 def grow_sources(teacher: Generator, data: Any, sampling: Sampling, ctx: StageContext, *,
-                 rows: Callable[[], list[dict[str, Any]]], decontaminator: Any | None) -> None:
+                 decontaminator: Any | None) -> None:
     """Every teacher-written source `data.seeds` names (synth, then grounded) into `ctx.out`.
 
-    `rows` reads what the file holds, so a resumed run skips finished slots and each source
-    screens its drafts against every question written before it.
+    A resumed run skips the slots in `ctx.previous`, and each source screens its drafts against
+    every question written before it, by an earlier attempt or by the sources before it.
     """
     seed = ctx.seed
     writers: list[tuple[SlotWriter, int]] = []
@@ -119,8 +119,9 @@ def grow_sources(teacher: Generator, data: Any, sampling: Sampling, ctx: StageCo
     if "grounded" in data.seeds:
         writers.append((grounded_writer(data.grounded_from, seed), data.grounded_questions))
     for writer, slots in writers:
-        grow_questions(teacher, slots, sampling, ctx, previous=rows(), decontaminator=decontaminator,
-                       writer=writer)
+        written = grow_questions(teacher, slots, sampling, ctx, decontaminator=decontaminator,
+                                 writer=writer)
+        ctx = ctx.replace(previous=(*ctx.previous, *written))
 
 
 def grounded_writer(sources: Iterable[str], seed: int) -> SlotWriter:
@@ -139,22 +140,21 @@ def _tokens(gens: Iterable[Any]) -> int:
 
 
 def grow_questions(teacher: Generator, count: int, sampling: Sampling, ctx: StageContext, *,
-                   previous: Iterable[dict[str, Any]] = (), decontaminator: Any | None = None,
-                   batch_size: int = 32, writer: SlotWriter | None = None) -> QuestionStats:
-    """Write, screen, answer and settle `count` slots into `ctx.out` (skipping those in `previous`).
+                   decontaminator: Any | None = None, batch_size: int = 32,
+                   writer: SlotWriter | None = None) -> list[dict[str, Any]]:
+    """Write, screen, answer and settle `count` slots into `ctx.out`; the rows this call wrote.
 
     Each slot's row is {"slot_id", "status", "tokens", ...}; status "verified" rows carry the
     final `problem` and the teacher's independent `answer` (code that passes the settled tests).
-    `previous` is the rows an earlier attempt wrote: their slots are skipped (and `ctx.done`'s
-    too) and their drafts screen the new ones. The stats count this call's slots
-    (`question_stats` counts a whole file).
+    The slots of `ctx.previous` (an earlier attempt's rows) and of `ctx.done` are skipped, and
+    the earlier drafts screen the new ones. `question_stats` counts the rows.
     """
     writer = writer or SlotWriter()
     seed, limits, workers = ctx.seed, ctx.limits, ctx.workers
     written: list[dict[str, Any]] = []
     screen = Screen(decontaminator)
     done: set[str] = set(ctx.done)
-    for row in previous:
+    for row in ctx.previous:
         done.add(row["slot_id"])
         if row.get("draft"):
             screen.remember(Problem.model_validate(row["draft"]))
@@ -185,7 +185,7 @@ def grow_questions(teacher: Generator, count: int, sampling: Sampling, ctx: Stag
                 ctx.out.write(row)
         written += rows
         ctx.advance(len(slots))
-    return question_stats(written)
+    return written
 
 
 def _answers(drafts: list[tuple[dict[str, Any], Problem]], teacher: Generator,
