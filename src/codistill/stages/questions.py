@@ -32,12 +32,13 @@ from codistill.data.synth import (
     settle,
     slot_request,
 )
-from codistill.extract import answer_code, python_header
+from codistill.extract import answer_code
 from codistill.jsonl import Appender
 from codistill.models.base import Generator, Request, Sampling
 from codistill.prompting import teacher_prompt
 from codistill.records import Problem
 from codistill.sandbox import Limits, run_all
+from codistill.sandbox.languages.python import python_header
 
 ANSWER = Sampling(temperature=0.0, max_new_tokens=384, seed=0)
 WRITER_STOP = ("\n```",)  # the end of the writer's code block: what follows is commentary
@@ -218,7 +219,7 @@ def _outputs(items: list[tuple[Problem, str]], limits: Limits,
 
 
 def _with_imports(draft: Problem, code: str) -> str:
-    """The answer as the sandbox runs it: the prompt's imports in front (extract.python_header)."""
+    """The answer as the sandbox runs it: the prompt's imports in front (see python_header)."""
     return python_header(draft.prompt, draft.entry_point) + code
 
 
