@@ -41,8 +41,8 @@ FENCE_LABELS = frozenset({"go", "golang"})
 STOPS = ("\nfunc", "struct", "\n// ", "\n```")
 CLOSER = ""
 CODE_START = re.compile(r"^(package |import |func |type |var |const )")
-TEST_CONVENTION = ("Write `package main`, your imports, and a `func main()` that calls the function "
-                   'and calls `panic("...")` on a wrong result.')
+TEST_CONVENTION = ("Write `package main`, your imports, and a `func main()` that calls the "
+                   'function and calls `panic("...")` on a wrong result.')
 DRAFT_PROMPT_RULE = BRACE_PROMPT_RULE
 DRAFT_TESTS_RULE = TEST_CONVENTION
 BRACES = Braces(r"\bfunc\s+(?:\([^)]*\)\s*)?(\w+)", 'panic("not implemented")',
@@ -189,7 +189,8 @@ def normalize(source: str) -> str:
     duplicate and unused imports, and a prompt's imports often overlap the answer's)."""
     specs: list[str] = []
     for block in _IMPORT_BLOCK.findall(source):
-        specs += [s.strip() for s in block.splitlines() if s.strip() and not s.strip().startswith("//")]
+        specs += [s.strip() for s in block.splitlines()
+                  if s.strip() and not s.strip().startswith("//")]
     specs += _IMPORT_LINE.findall(source)
     body = _IMPORT_LINE.sub("", _IMPORT_BLOCK.sub("", _PACKAGE_LINE.sub("", source)))
     kept: dict[str, str] = {}
@@ -215,7 +216,8 @@ finish_completion = normalize
 
 _FUSION_PACKAGE = re.compile(r"^\s*package\s+\w+[ \t]*;?[ \t]*$", re.MULTILINE)
 _FUSION_IMPORT_BLOCK = re.compile(r"^import\s*\(([^)]*)\)", re.MULTILINE)
-_FUSION_IMPORT_ONE = re.compile(r"^import\s+((?:[\w.]+\s+)?\"[^\"]+\")[ \t]*;?[ \t]*$", re.MULTILINE)
+_FUSION_IMPORT_ONE = re.compile(r"^import\s+((?:[\w.]+\s+)?\"[^\"]+\")[ \t]*;?[ \t]*$",
+                                re.MULTILINE)
 
 
 def _fusion_alone(program: Program) -> str:
@@ -237,8 +239,8 @@ def _fusion_file(program: Program, marker: str | None) -> Assembled:
         imports += _FUSION_IMPORT_ONE.findall(text)
         bodies.append(_FUSION_IMPORT_ONE.sub("", _FUSION_IMPORT_BLOCK.sub("", text)))
     specs = [spec for spec in dict.fromkeys(imports) if spec]
-    head = ["package main", "import (\n" + "".join(f"\t{s}\n" for s in specs) + ")" if specs else "",
-            _MAIN.sub("func codistillCandidateMain()", bodies[0])]
+    block = "import (\n" + "".join(f"\t{s}\n" for s in specs) + ")" if specs else ""
+    head = ["package main", block, _MAIN.sub("func codistillCandidateMain()", bodies[0])]
     tests = _MAIN.sub("func codistillTestsMain()", bodies[1])
     done = f"\nfunc main() {{\n\tcodistillTestsMain()\n\tprintln(\"{marker}\")\n}}\n"
     code, span = join(head, tests, [done])

@@ -59,8 +59,8 @@ STOPS = ("\n    }\n", "\n```")
 CLOSER = "\n    }\n}\n"
 CODE_START = re.compile(r"^(import |package |public |private |protected |static |class |final )")
 TEST_CONVENTION = ("Write `public class Main { public static void main(String[] args) { ... } }` "
-                   "that calls the static method on `Solution` and throws `new AssertionError(...)` "
-                   "on a wrong result.")
+                   "that calls the static method on `Solution` and throws "
+                   "`new AssertionError(...)` on a wrong result.")
 DRAFT_PROMPT_RULE = ("class Solution { with a comment saying what the method does and the public "
                      "static method's signature ending with its opening brace {, with no body")
 DRAFT_TESTS_RULE = TEST_CONVENTION
@@ -359,7 +359,8 @@ def _fusion_file(program: Program, marker: str | None) -> Assembled:
 
 
 FUSION = Fusion(names=("java",), compiled=True, assemble=_fusion_file, alone=_fusion_alone,
-                reading=Reading(r"OutOfMemoryError", r'Exception in thread "[^"]*" ([\w.$]+)(?:: (.*))?',
+                reading=Reading(r"OutOfMemoryError",
+                                r'Exception in thread "[^"]*" ([\w.$]+)(?:: (.*))?',
                                 r"\((\w+\.java):(\d+)\)", tell=True))
 
 

@@ -32,7 +32,8 @@ def preamble(prompt: str, entry_point: str | None = None) -> str:
     package clause, `using` lines and declarations the function relies on."""
     lines = []
     for line in prompt.splitlines():
-        if _BODY_START.match(line) or (entry_point and re.search(rf"\b{re.escape(entry_point)}\s*\(", line)):
+        if _BODY_START.match(line) or (
+                entry_point and re.search(rf"\b{re.escape(entry_point)}\s*\(", line)):
             break
         lines.append(line + "\n")
     return "".join(lines)
@@ -49,7 +50,8 @@ def join_preamble(prompt: str, code: str, entry_point: str | None) -> str:
 def defines_c_like(code: str, name: str) -> bool:
     """True when `name` is followed by a parameter list and, later, an opening brace."""
     n = re.escape(name)
-    return re.search(rf"\b{n}\s*\([^;{{}}]*\)\s*(const\s*)?(throws [\w., ]+)?\s*\{{", code) is not None
+    found = re.search(rf"\b{n}\s*\([^;{{}}]*\)\s*(const\s*)?(throws [\w., ]+)?\s*\{{", code)
+    return found is not None
 
 
 def as_written(source: str) -> str:

@@ -48,8 +48,9 @@ FENCE_LABELS = frozenset({"typescript", "ts", "tsx"})
 STOPS = ("\nfunction ", "\n/*", "\n//", "\nclass", "\n```")
 CLOSER = ""
 CODE_START = BRACE_CODE_START
-TEST_CONVENTION = ('Start with `declare var require: any;` and `const assert = require("node:assert");`'
-                   " and then call the function by name in `assert.deepStrictEqual(actual, expected);`.")
+TEST_CONVENTION = ("Start with `declare var require: any;` and "
+                   '`const assert = require("node:assert");` and then call the function by name '
+                   "in `assert.deepStrictEqual(actual, expected);`.")
 DRAFT_PROMPT_RULE = BRACE_PROMPT_RULE
 DRAFT_TESTS_RULE = TEST_CONVENTION
 FUNCTION = r"\bfunction\s*\*?\s*(\w+)|\b(\w+)\s*=\s*(?:async\s*)?(?:function\b\s*\w*\s*)?(?=[(<])"
