@@ -11,51 +11,28 @@ from __future__ import annotations
 
 import ast
 import re
+from types import ModuleType
 from typing import Literal
 
 from codistill.models.stops import cut_at_stop
 from codistill.records import Problem
+from codistill.sandbox import languages
+from codistill.sandbox.languages.text import BRACE_CODE_START, defines_c_like, join_preamble
 
 Mode = Literal["chat", "completion"]
 
-# Fence labels models write for each language (lower-cased, first word of the info string).
-LABELS: dict[str, frozenset[str]] = {
-    "python": frozenset({"python", "py", "python3", "py3"}),
-    "javascript": frozenset({"javascript", "js", "node", "nodejs", "jsx"}),
-    "typescript": frozenset({"typescript", "ts", "tsx"}),
-    "java": frozenset({"java"}),
-    "c": frozenset({"c", "h"}),
-    "cpp": frozenset({"cpp", "c++", "cxx", "cc", "hpp"}),
-    "go": frozenset({"go", "golang"}),
-    "rust": frozenset({"rust", "rs"}),
-}
-
-# Where a base model's continuation of a prompt ends (Codex paper for Python; MultiPL-E's choices
-# for the others), and what must follow the cut so the function is closed again.
-STOPS: dict[str, tuple[str, ...]] = {
-    "python": ("\nclass", "\ndef", "\n#", "\nif", "\nprint", "\n```"),
-    "javascript": ("\nfunction ", "\n/*", "\n//", "\nconsole.log", "\n```"),
-    "typescript": ("\nfunction ", "\n/*", "\n//", "\nclass", "\n```"),
-    "java": ("\n    }\n", "\n```"),
-    "c": ("\n}", "\n```"),
-    "cpp": ("\n}", "\n```"),
-    "go": ("\nfunc", "struct", "\n// ", "\n```"),
-    "rust": ("\n}", "\n```"),
-}
-CLOSERS: dict[str, str] = {"java": "\n    }\n}\n", "c": "\n}\n", "cpp": "\n}\n", "rust": "\n}\n"}
-
 _FENCE = re.compile(r"^[ \t]*(```+|~~~+)[ \t]*([^\n`]*)$", re.MULTILINE)
-_CODE_START = {
-    "python": re.compile(r"^(def |async def |class |import |from \S+ import |@\w)"),
-    "java": re.compile(r"^(import |package |public |private |protected |static |class |final )"),
-    "go": re.compile(r"^(package |import |func |type |var |const )"),
-    "rust": re.compile(r"^(use |fn |pub |struct |enum |impl |mod |const |static )"),
-}
-_BRACE_START = re.compile(
-    r"^(#include|#define|using |typedef |struct |template|static |const |let |var |function |"
-    r"export |import |class |interface |type |enum |async function |long |int |bool |void |"
-    r"double |float |char |unsigned |std::|auto |string |vector)"
-)
+
+
+def _language(name: str) -> ModuleType | None:
+    """The registered language module for `name`, None for a language codistill does not know."""
+    return languages.REGISTRY.get(name)
+
+
+def fence_labels(language: str) -> frozenset[str]:
+    """The fence labels that mean `language` in a model's answer."""
+    module = _language(language)
+    return module.FENCE_LABELS if module else frozenset({language})
 
 
 def fenced_blocks(text: str) -> list[tuple[str, str, bool]]:
@@ -79,18 +56,8 @@ def fenced_blocks(text: str) -> list[tuple[str, str, bool]]:
 
 def defines(code: str, name: str, language: str) -> bool:
     """True when `code` appears to define `name` (a function, method or class)."""
-    n = re.escape(name)
-    if language == "python":
-        return re.search(rf"^\s*(async\s+)?(def|class)\s+{n}\s*\(", code, re.MULTILINE) is not None
-    if language in ("javascript", "typescript"):
-        return re.search(rf"(function\s*\*?\s*{n}\s*[(<]|\b{n}\s*=\s*(async\s*)?(function|\(|\w+\s*=>)"
-                         rf"|^\s*(export\s+)?(const|let|var)\s+{n}\b)", code, re.MULTILINE) is not None
-    if language == "go":
-        return re.search(rf"^func\s+(\([^)]*\)\s*)?{n}\s*[(\[]", code, re.MULTILINE) is not None
-    if language == "rust":
-        return re.search(rf"\bfn\s+{n}\s*[(<]", code) is not None
-    # C, C++, Java: a name followed by a parameter list and, later, an opening brace.
-    return re.search(rf"\b{n}\s*\([^;{{}}]*\)\s*(const\s*)?(throws [\w., ]+)?\s*\{{", code) is not None
+    module = _language(language)
+    return module.defines(code, name) if module else defines_c_like(code, name)
 
 
 def extract_code(text: str, language: str, *, prompt: str = "", entry_point: str | None = None) -> str:
@@ -103,7 +70,7 @@ def extract_code(text: str, language: str, *, prompt: str = "", entry_point: str
         entry_point = names[-1] if names else None
     blocks = fenced_blocks(text)
     if blocks:
-        labels = LABELS.get(language, frozenset({language}))
+        labels = fence_labels(language)
         fitting = [b for b in blocks if b[0] in labels] or [b for b in blocks if not b[0]] or blocks
         if entry_point:
             defining = [b for b in fitting if defines(b[1], entry_point, language)]
@@ -174,7 +141,8 @@ def _unfenced(text: str, language: str) -> str:
         return ""
     if language == "python" and lines[0].startswith((" ", "\t")):
         return "\n".join(lines)  # an indented body continuing the prompt
-    pattern = _CODE_START.get(language, _BRACE_START)
+    module = _language(language)
+    pattern = module.CODE_START if module else BRACE_CODE_START
     start = next((i for i, line in enumerate(lines) if pattern.match(line)), None)
     if start is None:
         return text  # nothing recognisable: let the sandbox report what is wrong
@@ -196,7 +164,8 @@ def _unfenced(text: str, language: str) -> str:
 def stops_for(problem: Problem) -> tuple[str, ...]:
     """The stop sequences of a problem: its own (MultiPL-E gives them), else the language's."""
     own = problem.meta.get("stop")
-    return tuple(own) if own else STOPS.get(problem.language, ("\n```",))
+    module = _language(problem.language)
+    return tuple(own) if own else module.STOPS if module else ("\n```",)
 
 
 def completion_prompt(problem: Problem) -> str:
@@ -206,42 +175,6 @@ def completion_prompt(problem: Problem) -> str:
     if problem.language == "python":
         return f'"""\n{problem.question.strip()}\n"""\n'
     return "".join(f"// {line}\n" for line in problem.question.strip().splitlines())
-
-
-def python_header(prompt: str, entry_point: str | None) -> str:
-    """The prompt's imports, helper functions and constants: everything but the entry function."""
-    try:
-        tree = ast.parse(prompt + "\n    pass\n")
-    except SyntaxError:
-        try:
-            tree = ast.parse(prompt)
-        except SyntaxError:
-            return ""
-    lines = (prompt + "\n    pass\n").splitlines()
-    parts = []
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == entry_point:
-            continue
-        if isinstance(node, ast.Expr) and isinstance(getattr(node, "value", None), ast.Constant):
-            continue  # a module docstring
-        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-        parts.append("\n".join(lines[start - 1 : node.end_lineno]))
-    return "\n\n".join(parts) + "\n\n" if parts else ""
-
-
-_BODY_START = re.compile(r"^\s*(//|/\*|\*|#\s*\[|(public |private |static |final )*class |"
-                         r"(export )?(async )?function |func |(pub )?fn )")
-
-
-def preamble(prompt: str, entry_point: str | None = None) -> str:
-    """The top of a non-Python prompt before its doc comment or function: includes, imports,
-    package clause, `using` lines and declarations the function relies on."""
-    lines = []
-    for line in prompt.splitlines():
-        if _BODY_START.match(line) or (entry_point and re.search(rf"\b{re.escape(entry_point)}\s*\(", line)):
-            break
-        lines.append(line + "\n")
-    return "".join(lines)
 
 
 def _body_only(problem: Problem, code: str) -> bool:
@@ -266,23 +199,10 @@ def answer_source(problem: Problem, code: str) -> str:
     alone): the prompt's imports and helpers for Python, unless the code already starts with the
     prompt; the prompt's includes and imports otherwise (Java's in a class, Go's imports merged).
     """
-    language, prompt = problem.language, problem.prompt
-    if language == "python":
-        return python_header(prompt, problem.entry_point) + code if (
-            prompt.strip() and not code.startswith(prompt)) else code
-    header = preamble(prompt, problem.entry_point)
-    if language == "go":
-        return normalize_go(header + code)
-    if language == "java":
-        header = "".join(line for line in header.splitlines(keepends=True)
-                         if line.startswith("import ") and line.strip() not in code)
-        if not re.search(r"\b(class|interface|record|enum)\s+\w+", code):
-            name = re.search(r"\bclass\s+(\w+)", prompt)
-            code = f"class {name.group(1) if name else 'Solution'} {{\n{code}}}\n"
-        return header + code
-    kept = "".join(line for line in header.splitlines(keepends=True)
-                   if not line.strip() or line.strip() not in code)
-    return (kept.rstrip("\n") + "\n\n" if kept.strip() else "") + code
+    module = _language(problem.language)
+    if module is None:
+        return join_preamble(problem.prompt, code, problem.entry_point)
+    return module.assemble_answer(problem.prompt, code, problem.entry_point)
 
 
 def assemble_program(problem: Problem, completion: str, mode: Mode, *, truncate: bool = True) -> str:
@@ -294,31 +214,8 @@ def assemble_program(problem: Problem, completion: str, mode: Mode, *, truncate:
     """
     if mode == "chat":
         return answer_source(problem, answer_code(problem, completion))
-    language = problem.language
+    module = _language(problem.language)
     body = cut_at_stop(completion, stops_for(problem))[0] if truncate else completion
-    suffix = problem.meta.get("completion_suffix", CLOSERS.get(language, "") if truncate else "")
-    source = completion_prompt(problem) + body + suffix
-    return normalize_go(source) if language == "go" else source
-
-
-_GO_IMPORT_BLOCK = re.compile(r"^import\s*\((.*?)\)\s*$", re.MULTILINE | re.DOTALL)
-_GO_IMPORT_LINE = re.compile(r"^import\s+((?:\w+\s+)?\"[^\"]+\")\s*$", re.MULTILINE)
-_GO_PACKAGE = re.compile(r"^package\s+\w+\s*$", re.MULTILINE)
-
-
-def normalize_go(source: str) -> str:
-    """One `package main`, and one import block with the packages the code uses (Go rejects
-    duplicate and unused imports, and a prompt's imports often overlap the answer's)."""
-    specs: list[str] = []
-    for block in _GO_IMPORT_BLOCK.findall(source):
-        specs += [s.strip() for s in block.splitlines() if s.strip() and not s.strip().startswith("//")]
-    specs += _GO_IMPORT_LINE.findall(source)
-    body = _GO_IMPORT_LINE.sub("", _GO_IMPORT_BLOCK.sub("", _GO_PACKAGE.sub("", source)))
-    kept: dict[str, str] = {}
-    for spec in specs:
-        alias, _, path = spec.rpartition(" ")
-        name = alias.strip() or path.strip('"').rsplit("/", 1)[-1]
-        if name == "_" or re.search(rf"\b{re.escape(name)}\.", body):
-            kept.setdefault(spec.strip(), spec.strip())
-    imports = "import (\n" + "".join(f"\t{s}\n" for s in kept) + ")\n\n" if kept else ""
-    return "package main\n\n" + imports + body.strip("\n") + "\n"
+    closer = module.CLOSER if module and truncate else ""
+    source = completion_prompt(problem) + body + problem.meta.get("completion_suffix", closer)
+    return module.finish_completion(source) if module else source

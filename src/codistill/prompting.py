@@ -15,15 +15,7 @@ import jinja2
 
 from codistill.models.base import Request
 from codistill.records import Problem
-
-LANGUAGE_NAMES = {
-    "python": "Python", "javascript": "JavaScript", "typescript": "TypeScript", "java": "Java",
-    "c": "C", "cpp": "C++", "go": "Go", "rust": "Rust",
-}
-FENCES = {
-    "python": "python", "javascript": "javascript", "typescript": "typescript", "java": "java",
-    "c": "c", "cpp": "cpp", "go": "go", "rust": "rust",
-}
+from codistill.sandbox import languages
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                           autoescape=False)
@@ -43,10 +35,10 @@ def render(name: str, **values: Any) -> str:
 
 def language_vars(language: str) -> dict[str, str]:
     """Template values describing a language."""
-    if language not in LANGUAGE_NAMES:
-        raise ValueError(f"unknown language {language!r}; known: {', '.join(LANGUAGE_NAMES)}")
-    return {"language": language, "language_name": LANGUAGE_NAMES[language],
-            "fence": FENCES[language]}
+    module = languages.REGISTRY.get(language)
+    if module is None:
+        raise ValueError(f"unknown language {language!r}; known: {', '.join(languages.REGISTRY)}")
+    return {"language": language, "language_name": module.DISPLAY_NAME, "fence": module.FENCE}
 
 
 def solve_prompt(problem: Problem) -> str:
@@ -80,24 +72,10 @@ def solve_request(problem: Problem, system: str | None = None) -> Request:
 
 def answer_text(code: str, language: str) -> str:
     """The assistant message a model is trained to give: the code in one fenced block."""
-    return f"```{FENCES[language]}\n{code.strip()}\n```"
+    return f"```{languages.REGISTRY[language].FENCE}\n{code.strip()}\n```"
 
 
-# How tests are written for each language (docs/sandbox.md), phrased for a model writing them.
-TEST_CONVENTIONS = {
-    "python": "Write a Python function `def check(candidate):` that calls `candidate(...)` (the "
-              "function under test) in `assert` statements, e.g. `assert candidate(2, 3) == 5`.",
-    "javascript": 'Start with `const assert = require("node:assert");` and then call the function '
-                  "by name in `assert.deepStrictEqual(actual, expected);` statements.",
-    "typescript": 'Start with `declare var require: any;` and `const assert = require("node:assert");`'
-                  " and then call the function by name in `assert.deepStrictEqual(actual, expected);`.",
-    "java": "Write `public class Main { public static void main(String[] args) { ... } }` that calls "
-            "the static method on `Solution` and throws `new AssertionError(...)` on a wrong result.",
-    "c": "Write `#include <assert.h>` (and any headers you need) and an `int main(void)` that calls "
-         "the function in `assert(...)` statements and returns 0.",
-    "cpp": "Write `#include <cassert>` (and any headers you need) and an `int main()` that calls the "
-           "function in `assert(...)` statements and returns 0.",
-    "go": "Write `package main`, your imports, and a `func main()` that calls the function and "
-          'calls `panic("...")` on a wrong result.',
-    "rust": "Write a `fn main()` that calls the function in `assert_eq!(actual, expected);` statements.",
-}
+def tests_convention(language: str) -> str:
+    """How tests are written in `language` (docs/sandbox.md), phrased for a model writing them."""
+    return languages.REGISTRY[language].TEST_CONVENTION
+

@@ -6,9 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from codistill.sandbox import languages
 from codistill.sandbox.types import Status
 
-LANGUAGES = ("python", "javascript", "typescript", "java", "c", "cpp", "go", "rust")
+LANGUAGES: tuple[str, ...] = tuple(languages.REGISTRY)  # one module each, in sandbox/languages
 
 
 class Record(BaseModel):

@@ -9,11 +9,11 @@ from codistill.extract import (
     assemble_program,
     extract_code,
     fenced_blocks,
-    normalize_go,
-    python_header,
 )
 from codistill.models.stops import cut_at_stop
 from codistill.records import Problem
+from codistill.sandbox.languages.go import normalize as normalize_go
+from codistill.sandbox.languages.python import python_header
 
 F = "```"
 

@@ -109,7 +109,7 @@ class Coevolution:
         data, m = self.config.data, self.config.models
         if not {"synth", "grounded"} & set(data.seeds):
             return []
-        from codistill.extract import python_header
+        from codistill.sandbox.languages.python import python_header
         from codistill.stages.evolve import benchmark_index
         from codistill.stages.questions import (
             grow_sources,

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from codistill.errors import DraftError
-from codistill.extract import LABELS, assemble_program, fenced_blocks
-from codistill.prompting import TEST_CONVENTIONS, language_vars, render
+from codistill.extract import assemble_program, fence_labels, fenced_blocks
+from codistill.prompting import language_vars, render
 from codistill.records import Problem
+from codistill.sandbox import languages
 from codistill.stages import drafts_brace, drafts_python
 
 
@@ -30,19 +31,6 @@ class Draft:
     prompt: str
     tests: str
     solution: str
-
-
-# What goes under "## Prompt" and "## Tests", per language, in prose a small model will not echo
-# back as code (a concrete example assert gets copied into the tests verbatim).
-PROMPT_RULES = {
-    "python": "the new function's signature and a short docstring, with no body",
-    "java": "class Solution { with a comment saying what the method does and the public static "
-            "method's signature ending with its opening brace {, with no body",
-}
-BRACE_PROMPT_RULE = ("a comment saying what the function does and the function's signature ending "
-                     "with its opening brace {, with no body")
-PYTHON_TESTS_RULE = ("def check(candidate): with 4 to 6 assert lines that call candidate on inputs "
-                     "of the new task")
 
 
 def layout(problem: Problem) -> str:
@@ -60,10 +48,15 @@ def layout(problem: Problem) -> str:
 
 
 def reply_rules(language: str) -> str:
-    """What the teacher's reply must hold, in `language`, as prose."""
-    tests_rule = PYTHON_TESTS_RULE if language == "python" else TEST_CONVENTIONS[language]
-    return render("problem_rules", prompt_rule=PROMPT_RULES.get(language, BRACE_PROMPT_RULE),
-                  tests_rule=tests_rule, **language_vars(language))
+    """What the teacher's reply must hold, in `language`, as prose.
+
+    What goes under "## Prompt" and "## Tests" is the language module's DRAFT_PROMPT_RULE and
+    DRAFT_TESTS_RULE: prose a small model will not echo back as code (a concrete example assert
+    gets copied into the tests verbatim).
+    """
+    module = languages.REGISTRY[language]
+    return render("problem_rules", prompt_rule=module.DRAFT_PROMPT_RULE,
+                  tests_rule=module.DRAFT_TESTS_RULE, **language_vars(language))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,7 +117,7 @@ def _sections(text: str) -> dict[str, str]:
 
 def _code_blocks(text: str, language: str) -> list[str]:
     """The fenced blocks of `text` that can hold code in `language`, in order."""
-    labels = LABELS.get(language, frozenset({language}))
+    labels = fence_labels(language)
     return [code for label, code, _ in fenced_blocks(text)
             if (label in labels or not label or label not in _PROSE_LABELS) and code.strip()]
 

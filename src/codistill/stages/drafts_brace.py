@@ -1,4 +1,4 @@
-"""Teacher drafts in brace languages (JavaScript, TypeScript, Java, C, C++, Go, Rust).
+"""Teacher drafts in brace languages (those whose language module has `BRACES`: C, Go, Java, ...).
 
 The prompt is cut right after the opening brace of the function under test, so a model continues
 it and a stub closes it; a demo `main` in the solution is removed when the tests bring their own.
@@ -10,26 +10,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from codistill.extract import preamble
+from codistill.sandbox import languages
+from codistill.sandbox.languages.text import C_LIKE_FUNCTION, Braces, preamble
 
-_NAME_PATTERNS = {
-    "javascript": r"\bfunction\s*\*?\s*(\w+)|\b(\w+)\s*=\s*(?:async\s*)?(?:function\b\s*\w*\s*)?(?=\()",
-    "typescript": r"\bfunction\s*\*?\s*(\w+)|\b(\w+)\s*=\s*(?:async\s*)?(?:function\b\s*\w*\s*)?(?=[(<])",
-    "go": r"\bfunc\s+(?:\([^)]*\)\s*)?(\w+)",
-    "rust": r"\bfn\s+(\w+)",
-}
-_C_LIKE = r"\b([A-Za-z_]\w*)\s*(?=\()"
+_UNKNOWN = Braces(C_LIKE_FUNCTION, "")  # a language without a module: read as C-like
 _KEYWORDS = frozenset({"if", "for", "while", "switch", "catch", "return", "sizeof", "else", "do",
                        "synchronized", "function", "new", "throw", "typeof", "await", "defined"})
-_STUB_BODY = {
-    "javascript": "return undefined;", "typescript": "return undefined as any;",
-    "java": 'throw new UnsupportedOperationException("not implemented");',
-    "c": "return 0;", "cpp": "return {};", "go": 'panic("not implemented")', "rust": "todo!()",
-}
-_MAINS = {"c": r"\bint\s+main\s*\(", "cpp": r"\bint\s+main\s*\(", "go": r"\bfunc\s+main\s*\(",
-          "rust": r"\bfn\s+main\s*\("}
 _LITERALS = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|`(?:\\.|[^`\\])*`',
                        re.DOTALL)
+
+
+def braces(language: str) -> Braces:
+    """How drafts in `language` are cut and stubbed (its module's BRACES)."""
+    module = languages.REGISTRY.get(language)
+    return module.BRACES if module and module.BRACES else _UNKNOWN
 
 
 def mask(code: str) -> str:
@@ -52,9 +46,9 @@ def _closing(text: str, start: int, open_: str, close: str) -> int:
 
 def definitions(code: str, language: str) -> list[tuple[str, int, int]]:
     """Functions defined with a body: (name, start of the signature's line, index of the body's `{`)."""
-    masked = mask(code)
+    masked, shape = mask(code), braces(language)
     found = []
-    for m in re.finditer(_NAME_PATTERNS.get(language, _C_LIKE), masked):
+    for m in re.finditer(shape.function, masked):
         name = next(g for g in m.groups() if g)
         if name in _KEYWORDS:
             continue
@@ -62,8 +56,7 @@ def definitions(code: str, language: str) -> list[tuple[str, int, int]]:
         close = _closing(masked, paren, "(", ")") if paren >= 0 else -1
         if close < 0:
             continue
-        tail = re.match(r"[^;{}]*?\{" if language in ("javascript", "typescript") else r"[^;{}=]*?\{",
-                        masked[close + 1 :])
+        tail = re.match(shape.signature_end, masked[close + 1 :])
         if tail is None or "\n\n" in tail.group(0):
             continue
         found.append((name, masked.rfind("\n", 0, m.start()) + 1, close + tail.end()))
@@ -96,7 +89,7 @@ def fields(prompt: str, solution: str, tests: str, question: str, language: str)
         name, line_start, brace = chosen
         head = preamble(solution, name)
         owner = re.search(r"^[^\n]*\bclass\s+\w+[^{\n]*\{", mask(solution[:line_start]), re.M)
-        if language == "java" and owner:
+        if braces(language).in_class and owner:
             head += solution[owner.start() : owner.end()] + "\n"
         signature = solution[line_start : brace + 1]
     if not re.search(r"//|/\*", head + signature):
@@ -118,8 +111,9 @@ def stub(prompt: str, entry: str, language: str) -> str:
     depth = masked.count("{") - masked.count("}")
     last = prompt.rstrip().splitlines()[-1] if prompt.strip() else ""
     indent = re.match(r"[ \t]*", last).group(0)
-    body = _STUB_BODY.get(language, "")
-    if language in ("c", "cpp") and re.search(rf"\bvoid\s+{re.escape(entry)}\s*\(", masked):
+    shape = braces(language)
+    body = shape.stub
+    if shape.void_stub_empty and re.search(rf"\bvoid\s+{re.escape(entry)}\s*\(", masked):
         body = ""
     closers = "".join(f"{' ' * max(0, len(indent) - 4 * k)}}}\n" for k in range(max(depth, 0)))
     return prompt.rstrip("\n") + f"\n{indent}    {body}\n" + closers
@@ -127,14 +121,14 @@ def stub(prompt: str, entry: str, language: str) -> str:
 
 def defines_main(code: str, language: str) -> bool:
     """True when `code` has its own program entry (C, C++, Go, Rust)."""
-    pattern = _MAINS.get(language)
+    pattern = braces(language).main
     return pattern is not None and re.search(pattern, mask(code)) is not None
 
 
 def drop_main(code: str, language: str) -> str:
     """`code` without its `main` function (a demo that would clash with the tests' own)."""
     masked = mask(code)
-    m = re.search(_MAINS.get(language, r"$^"), masked)
+    m = re.search(braces(language).main or r"$^", masked)
     if m is None:
         return code
     brace = masked.find("{", m.end())

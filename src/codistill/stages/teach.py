@@ -29,11 +29,11 @@ from codistill.extract import extract_code
 from codistill.faults import FAULT_DESCRIPTIONS, FAULT_TYPES, mutants, observed_fault
 from codistill.models.base import Generation, Generator, Request, Sampling
 from codistill.prompting import (
-    TEST_CONVENTIONS,
     language_vars,
     render,
     solve_prompt,
     teacher_prompt,
+    tests_convention,
 )
 from codistill.records import Problem, Solution, Taught
 from codistill.sandbox import Limits, Status
@@ -137,7 +137,7 @@ class Teacher:
         if not missing or not self.settings.write_missing_tests:
             return problems
         requests = [Request.user(render(
-            "write_tests", task=solve_prompt(p), convention=TEST_CONVENTIONS[p.language],
+            "write_tests", task=solve_prompt(p), convention=tests_convention(p.language),
             **language_vars(p.language))) for p in missing]
         written = {}
         for problem, gen in zip(missing, self._generate(requests), strict=True):

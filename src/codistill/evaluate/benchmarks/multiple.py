@@ -2,7 +2,8 @@
 
 A MultiPL-E row (`name, language, prompt, doctests, original, prompt_terminology, tests,
 stop_tokens`) is built to be run as one file, `prompt + completion + tests`, where the tests
-often begin by closing the function the completion left open. The mapping (docs/evaluation.md):
+often begin by closing the function the completion left open. Each language module says how
+its rows map (its `MULTIPLE`, in sandbox/languages/<language>.py; docs/evaluation.md):
 
 - py, js, ts: `tests` is already a test suffix in our convention; used as published.
 - cpp, rs: the leading `}` moves from the tests to the end of the candidate (completion mode
@@ -25,91 +26,45 @@ from typing import Any
 
 from codistill.evaluate.benchmarks.sources import BenchmarkError, need, read_rows
 from codistill.records import Problem
+from codistill.sandbox import languages
 
-LANGUAGES = {"py": "python", "js": "javascript", "ts": "typescript", "cpp": "cpp",
-             "java": "java", "go_test.go": "go", "go": "go", "rs": "rust"}
 FIELDS = ("name", "language", "prompt", "tests")
 
-_GO_SHIM = """\
-type cdxT struct{ failed bool }
 
-func (t *cdxT) Errorf(format string, args ...interface{}) {
-\tfmt.Printf(format+"\\n", args...)
-\tt.failed = true
-}
-
-func (t *cdxT) Run(name string, f func(t *cdxT)) bool {
-\tf(t)
-\treturn !t.failed
-}
-"""
+def names() -> dict[str, str]:
+    """MultiPL-E's `language` values -> codistill's languages (each module's MULTIPLE.names)."""
+    return {published: name for name, module in languages.REGISTRY.items() if module.MULTIPLE
+            for published in module.MULTIPLE.names}
 
 
 def entry_point_of(row: dict[str, Any], language: str) -> str | None:
-    """The function under test, from the tests (or, for Java, the prompt's last method)."""
-    if language == "python":
-        found = re.search(r"^\s+check\((\w+)\)", row["tests"], re.MULTILINE)
-    elif language == "java":
-        found = list(re.finditer(r"public static [^(=;]*?\b(\w+)\s*\(", row["prompt"]))
-        found = found[-1] if found else None
-    else:
-        found = re.search(r"candidate\s*:?=\s*(\w+)", row["tests"])
+    """The function under test, as the language reads it from the row, else from the task's name."""
+    found = languages.REGISTRY[language].MULTIPLE.entry(row["prompt"], row["tests"])
     if found:
-        return found.group(1)
+        return found
     named = re.match(r"^(?:HumanEval|mbpp)_\d+_(.+)$", row["name"])
     return named.group(1) if named else None
-
-
-def _drop_first_line(text: str, expected: str, where: str) -> str:
-    first, _, rest = text.lstrip("\n").partition("\n")
-    if first.strip() != expected:
-        raise BenchmarkError(f"{where}: expected the tests to start with {expected!r}, "
-                             f"found {first!r}; is this a MultiPL-E file?")
-    return rest
-
-
-def _java(row: dict[str, Any], where: str) -> tuple[str, str, str] | None:
-    prompt, tests = row["prompt"], row["tests"]
-    if re.search(r"\b(Pair|Triplet|Quartet|Unit)\b", prompt + tests):
-        return None
-    prompt = prompt.replace("import org.javatuples.*;\n", "")
-    imports = "".join(line + "\n" for line in prompt.splitlines() if line.startswith("import "))
-    cls = re.search(r"\bclass\s+(\w+)", prompt)
-    body = _drop_first_line(tests, "}", where)
-    tests = f"{imports}\npublic class Main extends {cls.group(1) if cls else 'Problem'} {{\n{body}"
-    return prompt, tests, "\n    }\n}\n"
-
-
-def _go(row: dict[str, Any], entry: str) -> tuple[str, str, str]:
-    test = row["tests"].replace("*testing.T", "*cdxT")
-    name = re.search(r"func (Test\w+)\(", test)
-    runner = name.group(1) if name else f"Test{entry.title()}"
-    tests = (f'package main\n\nimport "fmt"\n\n{_GO_SHIM}\n{test.rstrip()}\n\n'
-             f"func main() {{\n\tt := &cdxT{{}}\n\t{runner}(t)\n"
-             f'\tif t.failed {{\n\t\tpanic("a test failed")\n\t}}\n}}\n')
-    return row["prompt"], tests, ""
 
 
 def multiple_problem(row: dict[str, Any], where: str) -> Problem | None:
     """One MultiPL-E row as a Problem, or None when the task cannot run here (see module doc)."""
     need(row, FIELDS, where)
-    language = LANGUAGES.get(row["language"])
+    known = names()
+    language = known.get(row["language"])
     if language is None:
         raise BenchmarkError(
             f"{where}: MultiPL-E language {row['language']!r} has no toolchain in the sandbox; "
-            f"supported: {', '.join(sorted(LANGUAGES))}"
+            f"supported: {', '.join(sorted(known))}"
         )
     entry = entry_point_of(row, language)
-    prompt, tests, suffix = row["prompt"], row["tests"], ""
-    if language in ("cpp", "rust"):
-        tests, suffix = _drop_first_line(tests, "}", where), "\n}\n"
-    elif language == "java":
-        mapped = _java(row, where)
-        if mapped is None:
-            return None
-        prompt, tests, suffix = mapped
-    elif language == "go":
-        prompt, tests, suffix = _go(row, entry or "")
+    try:
+        mapped = languages.REGISTRY[language].MULTIPLE.convert(row["prompt"], row["tests"],
+                                                               entry or "")
+    except ValueError as err:  # laid out otherwise than MultiPL-E lays out this language
+        raise BenchmarkError(f"{where}: {err}") from err
+    if mapped is None:
+        return None
+    prompt, tests, suffix = mapped
     return Problem(
         id=row["name"], language=language, question=prompt, prompt=prompt, entry_point=entry,
         tests=tests, source=f"multipl-e:{row['language']}",

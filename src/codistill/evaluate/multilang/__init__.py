@@ -21,10 +21,10 @@ from codistill.evaluate.multilang.task import Skip, read_task
 from codistill.evaluate.multilang.translate import translate_task
 from codistill.records import Problem
 
-TARGETS: tuple[str, ...] = ("javascript", "typescript", "java", "cpp", "go", "c")
 REGISTRY: dict[str, Target] = {
     module.TARGET.name: module.TARGET for module in (javascript, typescript, java, cpp, go, c)
 }
+TARGETS: tuple[str, ...] = tuple(REGISTRY)
 
 
 @dataclass

@@ -19,16 +19,14 @@ import threading
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from codistill.sandbox import execute, isolation
+from codistill.sandbox import execute, isolation, languages
 from codistill.sandbox.types import Limits, Program, Status, Verdict
 
 log = logging.getLogger("codistill.sandbox.fusion_server")
 
-# SandboxFusion `language` -> codistill's; the languages after "compiled" report a compile step
-LANGUAGES = {"python": "python", "nodejs": "javascript", "js": "javascript",
-             "typescript": "typescript", "ts": "typescript", "java": "java", "cpp": "cpp",
-             "go": "go", "rust": "rust"}
-COMPILED = {"typescript", "java", "cpp", "go", "rust"}
+# SandboxFusion `language` -> codistill's (each language module's FUSION.names)
+LANGUAGES = {served: name for name, module in languages.REGISTRY.items() if module.FUSION
+             for served in module.FUSION.names}
 
 
 class BadRequest(ValueError):
@@ -54,8 +52,9 @@ def run_code(body: object, base: Limits) -> dict:
     memory = body.get("memory_limit_MB")
     if isinstance(memory, int) and memory > 0:
         limits = replace(limits, memory_mb=memory)
-    verdict = execute(Program(LANGUAGES[language], code, stdin=stdin or None), limits)
-    return to_answer(verdict, LANGUAGES[language] in COMPILED)
+    name = LANGUAGES[language]
+    verdict = execute(Program(name, code, stdin=stdin or None), limits)
+    return to_answer(verdict, languages.REGISTRY[name].FUSION.compiles_when_served)
 
 
 def _seconds(body: dict, key: str, default: float) -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import signal as signals
-from dataclasses import dataclass
 
 from codistill.sandbox import languages
 from codistill.sandbox.backends.fusion_request import Request
@@ -20,40 +19,7 @@ from codistill.sandbox.verdicts import same_output
 
 # frames in the runtime, the standard library or the sandbox's own runner, not the program
 _EXTERNAL = re.compile(r"^node:|runner\.js$|/lib/python3|<frozen|/src/runtime/|/rustc/")
-_JS_FRAME = r"^\s+at .*?\(?([^\s(]+\.(?:js|ts)):(\d+):\d+"
 EARLY = "the program ended before the tests finished (exit status 0 without the end-of-tests marker)"
-
-
-@dataclass(frozen=True)
-class Reading:
-    """How one language's runtime reports trouble on stderr."""
-
-    memory: str  # a pattern meaning the run ran out of memory
-    error: str  # the uncaught error's name (group 1) and message (group 2)
-    frame: str  # a stack-trace frame: its file (group 1) and line (group 2)
-    innermost_last: bool = False  # Python prints the innermost frame last
-    assertion: str = r"AssertionError"
-    kind: str | None = None  # the error_type to report, when the name is not the error's
-    tell: bool = False  # a failed test is named by the error's message, not its line
-
-
-READINGS = {
-    "python": Reading(r"^MemoryError\b", r"^([A-Za-z_][\w.]*)(?::\s*(.*))?$",
-                      r'File "([^"]+)", line (\d+)', innermost_last=True),
-    "javascript": Reading(r"heap out of memory|Array buffer allocation failed",
-                          r"^(\w*Error)(?: \[\w+\])?: (.*)$", _JS_FRAME),
-    "typescript": Reading(r"heap out of memory|Array buffer allocation failed",
-                          r"^(\w*Error)(?: \[\w+\])?: (.*)$", _JS_FRAME),
-    "java": Reading(r"OutOfMemoryError", r'Exception in thread "[^"]*" ([\w.$]+)(?:: (.*))?',
-                    r"\((\w+\.java):(\d+)\)", tell=True),
-    "cpp": Reading(r"std::bad_alloc", r"(Assertion) [`'](.*)' failed", r"(\S+\.(?:cpp|cc|c)):(\d+):",
-                   assertion="Assertion", kind="AssertionError", tell=True),
-    "go": Reading(r"out of memory", r"^(panic): (.*)$", r"(\S+\.go):(\d+)", assertion="^$",
-                  tell=True),
-    "rust": Reading(r"memory allocation of \d+ bytes failed",
-                    r"(panicked) at [^\n]*?:\d+:\d+:?\n?(.*)",
-                    r"panicked at [^\n]*?(\S+\.rs):(\d+):\d+", assertion="^$", kind="panic"),
-}
 
 
 def to_verdict(request: Request, program: Program, answer: dict, url: str) -> Verdict:
@@ -147,16 +113,16 @@ def _signal(code: int) -> str | None:
 
 def _read_stderr(request: Request, program: Program, stderr: str) -> Diagnosis | None:
     """The language's reading of a failed run: memory, syntax, missing modules, exceptions."""
-    name = request.language
-    reading = READINGS[name]
+    fusion = languages.get(request.language).FUSION
+    reading = fusion.reading
     if re.search(reading.memory, stderr, re.MULTILINE):
         return Diagnosis(Status.MEMORY_EXCEEDED, "OutOfMemory", None, "ran out of memory")
-    if name == "python":
-        found = _python_special(stderr)
+    if reading.special is not None:
+        found = reading.special(stderr)
         if found is not None:
             return found
     lines = [line for line in stderr.splitlines() if line.strip()]
-    text = lines[-1] if name == "python" and lines else stderr
+    text = lines[-1] if reading.innermost_last and lines else stderr  # the error is printed last
     error = re.search(reading.error, text, re.MULTILINE)
     if error is None:
         return None
@@ -166,7 +132,7 @@ def _read_stderr(request: Request, program: Program, stderr: str) -> Diagnosis |
     frames = [int(n) for file, n in re.findall(reading.frame, stderr, re.MULTILINE)
               if not _EXTERNAL.search(file)]
     line = (frames[-1] if reading.innermost_last else frames[0]) if frames else None
-    if kind == "SyntaxError" and name in ("javascript", "typescript") and line is None:
+    if kind == "SyntaxError" and reading.unloadable_syntax and line is None:
         return Diagnosis(Status.COMPILE_ERROR, kind, None, message)  # node could not load it
     start, end = request.tests or (0, -1)
     in_tests = line is not None and start <= line <= end
@@ -176,21 +142,6 @@ def _read_stderr(request: Request, program: Program, stderr: str) -> Diagnosis |
         return Diagnosis(Status.FAILED, kind, (said if reading.tell else None) or failed or
                          message, message)
     return Diagnosis(Status.RUNTIME_ERROR, kind, None, message)
-
-
-def _python_special(stderr: str) -> Diagnosis | None:
-    """A syntax error before anything ran, or an import that failed at an import statement."""
-    last = (stderr.strip().splitlines() or [""])[-1]
-    syntax = re.match(r"(SyntaxError|IndentationError|TabError): (.*)", last)
-    if syntax and "Traceback (most recent call last)" not in stderr:
-        return Diagnosis(Status.COMPILE_ERROR, syntax.group(1), None, last[:2000])
-    missing = re.match(r"ModuleNotFoundError: No module named '([\w.]+)'", last)
-    code = re.findall(r'File "[^"]+", line \d+[^\n]*\n[ \t]*([^\n]*)', stderr)
-    if missing and code and code[-1].startswith(("import ", "from ")):
-        return Diagnosis(Status.ENVIRONMENT_ERROR, "ModuleNotFoundError", None,
-                         f"module {missing.group(1)!r} is not installed on the SandboxFusion "
-                         "server")
-    return None
 
 
 def _line(code: str, number: int | None) -> str | None:

@@ -10,12 +10,19 @@ from codistill.sandbox.languages.base import REQUIRED
 
 REGISTRY: dict[str, ModuleType] = {
     module.NAME: module for module in (python, javascript, typescript, java, c, cpp, go, rust)}
-ALIASES = {"py": "python", "python3": "python", "js": "javascript", "node": "javascript",
-           "ts": "typescript", "c++": "cpp", "cxx": "cpp", "golang": "go", "rs": "rust"}
+
+
+def lacking(module: ModuleType) -> list[str]:
+    """The names of `base.REQUIRED` that a language module does not define."""
+    return [name for name in REQUIRED if not hasattr(module, name)]
+
 
 for _module in REGISTRY.values():
-    _absent = [name for name in REQUIRED if not hasattr(_module, name)]
-    assert not _absent, f"language module {_module.__name__} lacks {_absent}"
+    if lacking(_module):
+        raise ImportError(f"language module {_module.__name__} lacks {lacking(_module)} "
+                          "(see sandbox/languages/base.py for what each one is)")
+
+ALIASES = {alias: name for name, module in REGISTRY.items() for alias in module.ALIASES}
 
 
 def canonical(name: str) -> str | None:

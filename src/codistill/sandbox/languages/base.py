@@ -12,6 +12,26 @@ A language module (one per file in this package) defines, with these exact names
     diagnose(program, outcome) -> Diagnosis | None   why a run that did not pass failed
     diagnose_compile(program, stderr) -> Diagnosis   why a compile failed
 
+and what everything outside the sandbox reads about it (text.py and fusion.py hold the
+records and the pieces several languages share):
+
+    ALIASES: tuple[str, ...]       other names for it (`languages.canonical` accepts them)
+    DISPLAY_NAME: str              its name in prose (C++ for cpp)
+    FENCE: str                     the label on the fences codistill writes
+    FENCE_LABELS: frozenset[str]   fence labels that mean this language in a model's answer
+    STOPS: tuple[str, ...]         where a base model's continuation of a prompt ends
+    CLOSER: str                    what closes the function again after that cut
+    CODE_START: re.Pattern         a line where code starts in an answer without fences
+    TEST_CONVENTION: str           how tests are written, phrased for a model writing them
+    DRAFT_PROMPT_RULE: str         what a teacher's draft puts under "Prompt"
+    DRAFT_TESTS_RULE: str          what it puts under "Tests"
+    BRACES: text.Braces | None     how drafts are cut and stubbed (None: not a brace language)
+    defines(code, name) -> bool    whether code defines a function `name`
+    assemble_answer(prompt, code, entry_point) -> str   a chat answer with the prompt's context
+    finish_completion(source) -> str                    a completed prompt, ready to run
+    FUSION: fusion.Fusion | None   how SandboxFusion runs it (None: it has no runner for it)
+    MULTIPLE: text.Multiple | None how MultiPL-E's files map onto it (None: none are read)
+
 The sandbox does the rest (compiling, caching, isolation, limits, the success signal).
 """
 
@@ -29,7 +49,10 @@ from pathlib import Path
 from codistill.sandbox.types import Limits, Program, Status
 
 REQUIRED = ("NAME", "EXTENSIONS", "FAULT_CLASSES", "missing", "mounts", "toolchain_id", "build",
-            "launch", "diagnose", "diagnose_compile")
+            "launch", "diagnose", "diagnose_compile",
+            "ALIASES", "DISPLAY_NAME", "FENCE", "FENCE_LABELS", "STOPS", "CLOSER", "CODE_START",
+            "TEST_CONVENTION", "DRAFT_PROMPT_RULE", "DRAFT_TESTS_RULE", "BRACES", "defines",
+            "assemble_answer", "finish_completion", "FUSION", "MULTIPLE")
 
 
 class Rejected(Exception):

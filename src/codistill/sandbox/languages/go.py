@@ -23,14 +23,31 @@ from codistill.sandbox.languages.base import (
     stamp,
     tool,
 )
+from codistill.sandbox.languages.fusion import Assembled, Fusion, Reading, join
+from codistill.sandbox.languages.text import BRACE_PROMPT_RULE, Braces, Multiple, preamble
 from codistill.sandbox.types import Program, Status
 
 NAME = "go"
+ALIASES = ("golang",)
 EXTENSIONS = (".go",)
 # How the Go compiler's errors map to SODA's fault classes (codistill.faults.observed_fault).
 FAULT_CLASSES = ((r"undefined: ", "name"),
                  (r"cannot use|mismatched types|invalid operation", "type"),
                  (r"syntax error", "syntax"))
+# How models write it, and how prompts ask for it (stops: MultiPL-E's).
+DISPLAY_NAME = "Go"
+FENCE = "go"
+FENCE_LABELS = frozenset({"go", "golang"})
+STOPS = ("\nfunc", "struct", "\n// ", "\n```")
+CLOSER = ""
+CODE_START = re.compile(r"^(package |import |func |type |var |const )")
+TEST_CONVENTION = ("Write `package main`, your imports, and a `func main()` that calls the "
+                   'function and calls `panic("...")` on a wrong result.')
+DRAFT_PROMPT_RULE = BRACE_PROMPT_RULE
+DRAFT_TESTS_RULE = TEST_CONVENTION
+BRACES = Braces(r"\bfunc\s+(?:\([^)]*\)\s*)?(\w+)", 'panic("not implemented")',
+                main=r"\bfunc\s+main\s*\(")
+
 GO_HEADROOM_MB = 768  # the Go runtime reserves ~700 MB of address space at start
 HARNESS = """package main
 
@@ -151,3 +168,114 @@ def diagnose_compile(program: Program, stderr: str) -> Diagnosis:
         found.error_type = "missing_package"
         return found
     return Diagnosis(Status.COMPILE_ERROR, "go build", None, compile_message(stderr))
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers as programs (codistill.extract)
+
+_IMPORT_BLOCK = re.compile(r"^import\s*\((.*?)\)\s*$", re.MULTILINE | re.DOTALL)
+_IMPORT_LINE = re.compile(r"^import\s+((?:\w+\s+)?\"[^\"]+\")\s*$", re.MULTILINE)
+_PACKAGE_LINE = re.compile(r"^package\s+\w+\s*$", re.MULTILINE)
+
+
+def defines(code: str, name: str) -> bool:
+    """True when `code` defines `name` as a function or method."""
+    n = re.escape(name)
+    return re.search(rf"^func\s+(\([^)]*\)\s*)?{n}\s*[(\[]", code, re.MULTILINE) is not None
+
+
+def normalize(source: str) -> str:
+    """One `package main`, and one import block with the packages the code uses (Go rejects
+    duplicate and unused imports, and a prompt's imports often overlap the answer's)."""
+    specs: list[str] = []
+    for block in _IMPORT_BLOCK.findall(source):
+        specs += [s.strip() for s in block.splitlines()
+                  if s.strip() and not s.strip().startswith("//")]
+    specs += _IMPORT_LINE.findall(source)
+    body = _IMPORT_LINE.sub("", _IMPORT_BLOCK.sub("", _PACKAGE_LINE.sub("", source)))
+    kept: dict[str, str] = {}
+    for spec in specs:
+        alias, _, path = spec.rpartition(" ")
+        name = alias.strip() or path.strip('"').rsplit("/", 1)[-1]
+        if name == "_" or re.search(rf"\b{re.escape(name)}\.", body):
+            kept.setdefault(spec.strip(), spec.strip())
+    imports = "import (\n" + "".join(f"\t{s}\n" for s in kept) + ")\n\n" if kept else ""
+    return "package main\n\n" + imports + body.strip("\n") + "\n"
+
+
+def assemble_answer(prompt: str, code: str, entry_point: str | None) -> str:
+    """The prompt's preamble and the answer as one package main with one import block."""
+    return normalize(preamble(prompt, entry_point) + code)
+
+
+finish_completion = normalize
+
+
+# ---------------------------------------------------------------------------------------------
+# SandboxFusion and MultiPL-E
+
+_FUSION_PACKAGE = re.compile(r"^\s*package\s+\w+[ \t]*;?[ \t]*$", re.MULTILINE)
+_FUSION_IMPORT_BLOCK = re.compile(r"^import\s*\(([^)]*)\)", re.MULTILINE)
+_FUSION_IMPORT_ONE = re.compile(r"^import\s+((?:[\w.]+\s+)?\"[^\"]+\")[ \t]*;?[ \t]*$",
+                                re.MULTILINE)
+
+
+def _fusion_alone(program: Program) -> str:
+    """A program without tests, with its package clause made `package main`."""
+    text = program.source
+    return _FUSION_PACKAGE.sub("package main", text, count=1) if _FUSION_PACKAGE.search(text) \
+        else "package main\n" + text
+
+
+def _fusion_file(program: Program, marker: str | None) -> Assembled:
+    """One package main: merged imports, the candidate (its main renamed), the tests (their
+    main renamed) and a main that runs the tests, then prints the marker (to stderr)."""
+    imports: list[str] = []
+    bodies = []
+    for text in (program.source, program.tests or ""):
+        text = _FUSION_PACKAGE.sub("", text, count=1)
+        for block in _FUSION_IMPORT_BLOCK.findall(text):
+            imports += [line.split("//")[0].strip() for line in block.splitlines()]
+        imports += _FUSION_IMPORT_ONE.findall(text)
+        bodies.append(_FUSION_IMPORT_ONE.sub("", _FUSION_IMPORT_BLOCK.sub("", text)))
+    specs = [spec for spec in dict.fromkeys(imports) if spec]
+    block = "import (\n" + "".join(f"\t{s}\n" for s in specs) + ")" if specs else ""
+    head = ["package main", block, _MAIN.sub("func codistillCandidateMain()", bodies[0])]
+    tests = _MAIN.sub("func codistillTestsMain()", bodies[1])
+    done = f"\nfunc main() {{\n\tcodistillTestsMain()\n\tprintln(\"{marker}\")\n}}\n"
+    code, span = join(head, tests, [done])
+    return code, span, marker
+
+
+FUSION = Fusion(names=("go",), compiled=True, assemble=_fusion_file, alone=_fusion_alone,
+                reading=Reading(r"out of memory", r"^(panic): (.*)$", r"(\S+\.go):(\d+)",
+                                assertion="^$", tell=True))
+
+# MultiPL-E runs `go test`: its test function runs on this stand-in for testing.T instead
+_MULTIPLE_SHIM = """\
+type cdxT struct{ failed bool }
+
+func (t *cdxT) Errorf(format string, args ...interface{}) {
+\tfmt.Printf(format+"\\n", args...)
+\tt.failed = true
+}
+
+func (t *cdxT) Run(name string, f func(t *cdxT)) bool {
+\tf(t)
+\treturn !t.failed
+}
+"""
+
+
+def _from_multiple(prompt: str, tests: str, entry: str) -> tuple[str, str, str]:
+    """The prompt as published; the tests' function run on the stand-in from a `func main`."""
+    test = tests.replace("*testing.T", "*cdxT")
+    name = re.search(r"func (Test\w+)\(", test)
+    runner = name.group(1) if name else f"Test{entry.title()}"
+    tests = (f'package main\n\nimport "fmt"\n\n{_MULTIPLE_SHIM}\n{test.rstrip()}\n\n'
+             f"func main() {{\n\tt := &cdxT{{}}\n\t{runner}(t)\n"
+             f'\tif t.failed {{\n\t\tpanic("a test failed")\n\t}}\n}}\n')
+    return prompt, tests, ""
+
+
+MULTIPLE = Multiple(names=("go_test.go", "go"), convert=_from_multiple)

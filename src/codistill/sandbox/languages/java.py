@@ -32,14 +32,43 @@ from codistill.sandbox.languages.base import (
     stamp,
     tool,
 )
+from codistill.sandbox.languages.fusion import Assembled, Fusion, Reading, join
+from codistill.sandbox.languages.text import (
+    C_LIKE_FUNCTION,
+    Braces,
+    Multiple,
+    as_written,
+    defines_c_like,
+    drop_first_line,
+    preamble,
+)
 from codistill.sandbox.types import Limits, Program, Status
 
 NAME = "java"
+ALIASES: tuple[str, ...] = ()
 EXTENSIONS = (".java",)
 # How javac's and the JVM's errors map to SODA's fault classes (codistill.faults.observed_fault).
 FAULT_CLASSES = ((r"cannot find symbol", "name"),
                  (r"incompatible types|bad operand types?|cannot be converted|ClassCastException", "type"),
                  (r"expected|illegal start|not a statement|unclosed|reached end of file", "syntax"))
+# How models write it, and how prompts ask for it (stops: MultiPL-E's).
+DISPLAY_NAME = "Java"
+FENCE = "java"
+FENCE_LABELS = frozenset({"java"})
+STOPS = ("\n    }\n", "\n```")
+CLOSER = "\n    }\n}\n"
+CODE_START = re.compile(r"^(import |package |public |private |protected |static |class |final )")
+TEST_CONVENTION = ("Write `public class Main { public static void main(String[] args) { ... } }` "
+                   "that calls the static method on `Solution` and throws "
+                   "`new AssertionError(...)` on a wrong result.")
+DRAFT_PROMPT_RULE = ("class Solution { with a comment saying what the method does and the public "
+                     "static method's signature ending with its opening brace {, with no body")
+DRAFT_TESTS_RULE = TEST_CONVENTION
+BRACES = Braces(C_LIKE_FUNCTION, 'throw new UnsupportedOperationException("not implemented");',
+                in_class=True)
+defines = defines_c_like
+finish_completion = as_written
+
 JVM_HEADROOM_MB = 768  # code cache, metaspace, thread stacks, GC structures
 JVM_FLAGS = ["-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xshare:auto",
              "-XX:ReservedCodeCacheSize=64m", "-XX:CompressedClassSpaceSize=64m",
@@ -276,3 +305,82 @@ def diagnose_compile(program: Program, stderr: str) -> Diagnosis:
         found.error_type = "javac"
         return found
     return Diagnosis(Status.COMPILE_ERROR, "javac", None, compile_message(stderr))
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers as programs (codistill.extract), SandboxFusion and MultiPL-E
+
+
+def assemble_answer(prompt: str, code: str, entry_point: str | None) -> str:
+    """The prompt's imports the answer lacks, then the answer, inside the prompt's class when
+    it declares no type of its own."""
+    header = "".join(line for line in preamble(prompt, entry_point).splitlines(keepends=True)
+                     if line.startswith("import ") and line.strip() not in code)
+    if not re.search(r"\b(class|interface|record|enum)\s+\w+", code):
+        name = re.search(r"\bclass\s+(\w+)", prompt)
+        code = f"class {name.group(1) if name else 'Solution'} {{\n{code}}}\n"
+    return header + code
+
+
+_IMPORT = re.compile(r"^\s*import\s+(?:static\s+)?[\w.]+(?:\.\*)?\s*;[ \t]*$", re.MULTILINE)
+
+
+def _private(text: str) -> str:
+    """`text` with `public` dropped from its top-level types (only Main may be public)."""
+    for offset, _, is_public, _ in reversed(top_level_types(text)):
+        head = re.match(r"((?:\w+\s+)*?)public\s+", text[offset:]) if is_public else None
+        if head:
+            text = text[:offset] + head.group(1) + text[offset + head.end():]
+    return text
+
+
+def _fusion_alone(program: Program) -> str:
+    """SandboxFusion runs `java Main`: a public Main calls the class that has the main method."""
+    source = _PACKAGE.sub("", program.source)
+    runs = main_class(source)
+    if runs == "Main":
+        return source
+    return (_private(source) + "\npublic class Main { public static void main("
+            f"String[] args) throws Throwable {{ {runs}.main(args); }} }}\n")
+
+
+def _fusion_file(program: Program, marker: str | None) -> Assembled:
+    """One Main.java: imports first, then a public Main that runs the tests' Main (renamed) and
+    prints the marker, then the source and tests with their types made non-public."""
+    source = _PACKAGE.sub("", program.source)
+    tests = re.sub(r"\bMain\b", "CodistillTestsMain", _PACKAGE.sub("", program.tests or ""))
+    imports = list(dict.fromkeys(line.strip() for text in (source, tests)
+                                 for line in _IMPORT.findall(text)))
+    source, tests = (_private(_IMPORT.sub("", text)) for text in (source, tests))
+    wrapper = ("public class Main { public static void main(String[] args) throws Throwable { "
+               f"CodistillTestsMain.main(args); System.out.println(\"{marker}\"); }} }}")
+    code, span = join([*imports, wrapper, source], tests, [])
+    return code, span, marker
+
+
+FUSION = Fusion(names=("java",), compiled=True, assemble=_fusion_file, alone=_fusion_alone,
+                reading=Reading(r"OutOfMemoryError",
+                                r'Exception in thread "[^"]*" ([\w.$]+)(?:: (.*))?',
+                                r"\((\w+\.java):(\d+)\)", tell=True))
+
+
+def _multiple_entry(prompt: str, tests: str) -> str | None:
+    """The prompt's last public static method."""
+    found = list(re.finditer(r"public static [^(=;]*?\b(\w+)\s*\(", prompt))
+    return found[-1].group(1) if found else None
+
+
+def _from_multiple(prompt: str, tests: str, entry: str) -> tuple[str, str, str] | None:
+    """MultiPL-E's `main` as `public class Main extends Problem` (static methods are inherited,
+    so its asserts call them unqualified); None for tasks on javatuples (not installed)."""
+    if re.search(r"\b(Pair|Triplet|Quartet|Unit)\b", prompt + tests):
+        return None
+    prompt = prompt.replace("import org.javatuples.*;\n", "")
+    imports = "".join(line + "\n" for line in prompt.splitlines() if line.startswith("import "))
+    cls = re.search(r"\bclass\s+(\w+)", prompt)
+    body = drop_first_line(tests, "}")
+    tests = f"{imports}\npublic class Main extends {cls.group(1) if cls else 'Problem'} {{\n{body}"
+    return prompt, tests, "\n    }\n}\n"
+
+
+MULTIPLE = Multiple(names=("java",), entry=_multiple_entry, convert=_from_multiple)

@@ -16,12 +16,39 @@ from codistill.sandbox.languages.base import (
     test_line,
     tool,
 )
+from codistill.sandbox.languages.fusion import Assembled, Fusion, Reading, join
+from codistill.sandbox.languages.text import (
+    BRACE_CODE_START,
+    BRACE_PROMPT_RULE,
+    Braces,
+    Multiple,
+    as_written,
+    join_preamble,
+)
 from codistill.sandbox.types import Program, Status
 
 NAME = "javascript"
+ALIASES = ("js", "node")
 EXTENSIONS = (".js", ".cjs")
 # How this language's errors map to SODA's fault classes (see codistill.faults.observed_fault).
 FAULT_CLASSES = ((r"ReferenceError", "name"), (r"TypeError", "type"), (r"SyntaxError", "syntax"))
+# How models write it, and how prompts ask for it (stops: MultiPL-E's).
+DISPLAY_NAME = "JavaScript"
+FENCE = "javascript"
+FENCE_LABELS = frozenset({"javascript", "js", "node", "nodejs", "jsx"})
+STOPS = ("\nfunction ", "\n/*", "\n//", "\nconsole.log", "\n```")
+CLOSER = ""
+CODE_START = BRACE_CODE_START
+TEST_CONVENTION = ('Start with `const assert = require("node:assert");` and then call the function '
+                   "by name in `assert.deepStrictEqual(actual, expected);` statements.")
+DRAFT_PROMPT_RULE = BRACE_PROMPT_RULE
+DRAFT_TESTS_RULE = TEST_CONVENTION
+FUNCTION = r"\bfunction\s*\*?\s*(\w+)|\b(\w+)\s*=\s*(?:async\s*)?(?:function\b\s*\w*\s*)?(?=\()"
+# `=>` may come between the parameters and the body: `f = (a) => {`
+BRACES = Braces(FUNCTION, "return undefined;", signature_end=r"[^;{}]*?\{")
+assemble_answer = join_preamble
+finish_completion = as_written
+
 V8_HEADROOM_MB = 1024  # V8 reserves ~800 MB of address space before the first allocation
 FATAL = [
     (r"JavaScript heap out of memory", Status.MEMORY_EXCEEDED,
@@ -119,3 +146,31 @@ def from_stderr(program: Program, outcome: Outcome) -> Diagnosis | None:
 def diagnose_compile(program: Program, stderr: str) -> Diagnosis:
     """Never called: syntax errors are reported by the runner."""
     return Diagnosis(Status.COMPILE_ERROR, message=stderr[:300])
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers as programs (codistill.extract), SandboxFusion and MultiPL-E
+
+
+def defines(code: str, name: str) -> bool:
+    """True when `code` defines `name`: a function declaration or a function bound to a name."""
+    n = re.escape(name)
+    return re.search(rf"(function\s*\*?\s*{n}\s*[(<]|\b{n}\s*=\s*(async\s*)?(function|\(|\w+\s*=>)"
+                     rf"|^\s*(export\s+)?(const|let|var)\s+{n}\b)", code, re.MULTILINE) is not None
+
+
+def fusion_file(program: Program, marker: str | None, typed: bool = False) -> Assembled:
+    """Source then tests in one script; the marker is written when node is about to exit by
+    emptying its event loop (not on process.exit or an uncaught error), as runner.js reports."""
+    process = "(globalThis as any).process" if typed else "globalThis.process"
+    done = (f"{process}.once('beforeExit', () => {{ {process}.stdout.write("
+            f"'\\n{marker}\\n'); }});\n")
+    code, span = join([program.source], program.tests or "", [done])
+    return code, span, marker
+
+
+FRAME = r"^\s+at .*?\(?([^\s(]+\.(?:js|ts)):(\d+):\d+"
+READING = Reading(r"heap out of memory|Array buffer allocation failed",
+                  r"^(\w*Error)(?: \[\w+\])?: (.*)$", FRAME, unloadable_syntax=True)
+FUSION = Fusion(names=("nodejs", "js"), compiled=False, assemble=fusion_file, reading=READING)
+MULTIPLE = Multiple(names=("js",))

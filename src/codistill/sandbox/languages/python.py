@@ -8,7 +8,9 @@ module name; a misspelt standard module ("maths", "colections") is the candidate
 
 from __future__ import annotations
 
+import ast
 import difflib
+import re
 import sys
 
 from codistill.sandbox import view
@@ -23,9 +25,12 @@ from codistill.sandbox.languages.base import (
     stamp,
     test_line,
 )
+from codistill.sandbox.languages.fusion import Assembled, Fusion, Reading, Unsupported, join
+from codistill.sandbox.languages.text import Multiple, as_written
 from codistill.sandbox.types import Program, Status
 
 NAME = "python"
+ALIASES = ("py", "python3")
 EXTENSIONS = (".py",)
 # How this language's errors map to SODA's fault classes (regex over "ErrorType: message"); a
 # failed assertion is "logic", a time-out "timeout", anything unmatched "other" (codistill.faults).
@@ -37,6 +42,21 @@ KNOWN_PACKAGES = frozenset({
     "regex", "yaml", "bs4", "lxml", "PIL", "cv2", "numba", "pytest", "dateutil", "pytz", "tqdm",
     "attr", "attrs", "pydantic", "sortedcontainers", "more_itertools", "toolz", "joblib",
 })
+# How models write it, and how prompts ask for it.
+DISPLAY_NAME = "Python"
+FENCE = "python"
+FENCE_LABELS = frozenset({"python", "py", "python3", "py3"})
+STOPS = ("\nclass", "\ndef", "\n#", "\nif", "\nprint", "\n```")  # the Codex paper's
+CLOSER = ""
+CODE_START = re.compile(r"^(def |async def |class |import |from \S+ import |@\w)")
+TEST_CONVENTION = ("Write a Python function `def check(candidate):` that calls `candidate(...)` "
+                   "(the function under test) in `assert` statements, e.g. "
+                   "`assert candidate(2, 3) == 5`.")
+DRAFT_PROMPT_RULE = "the new function's signature and a short docstring, with no body"
+DRAFT_TESTS_RULE = ("def check(candidate): with 4 to 6 assert lines that call candidate on inputs "
+                    "of the new task")
+BRACES = None  # Python drafts are cut on the syntax tree (stages/drafts_python.py)
+finish_completion = as_written
 STATUSES = {"failed": Status.FAILED, "runtime_error": Status.RUNTIME_ERROR,
             "memory_exceeded": Status.MEMORY_EXCEEDED, "output_exceeded": Status.OUTPUT_EXCEEDED,
             "compile_error": Status.COMPILE_ERROR, "exit": Status.RUNTIME_ERROR,
@@ -122,3 +142,96 @@ def _missing_module(info: dict) -> Diagnosis:
 def diagnose_compile(program: Program, stderr: str) -> Diagnosis:
     """Never called: Python has no separate compile step."""
     return Diagnosis(Status.COMPILE_ERROR, message=stderr[:300])
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers as programs (codistill.extract)
+
+
+def defines(code: str, name: str) -> bool:
+    """True when `code` defines `name` as a function or class."""
+    n = re.escape(name)
+    return re.search(rf"^\s*(async\s+)?(def|class)\s+{n}\s*\(", code, re.MULTILINE) is not None
+
+
+def python_header(prompt: str, entry_point: str | None) -> str:
+    """The prompt's imports, helper functions and constants: everything but the entry function."""
+    try:
+        tree = ast.parse(prompt + "\n    pass\n")
+    except SyntaxError:
+        try:
+            tree = ast.parse(prompt)
+        except SyntaxError:
+            return ""
+    lines = (prompt + "\n    pass\n").splitlines()
+    parts = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == entry_point:
+            continue
+        if isinstance(node, ast.Expr) and isinstance(getattr(node, "value", None), ast.Constant):
+            continue  # a module docstring
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        parts.append("\n".join(lines[start - 1 : node.end_lineno]))
+    return "\n\n".join(parts) + "\n\n" if parts else ""
+
+
+def assemble_answer(prompt: str, code: str, entry_point: str | None) -> str:
+    """A chat answer's code with the prompt's imports and helpers in front (not when the code
+    already starts with the prompt: a body-only answer is stored with the prompt before it)."""
+    return python_header(prompt, entry_point) + code if prompt.strip() and not code.startswith(prompt) else code
+
+
+# ---------------------------------------------------------------------------------------------
+# SandboxFusion (sandbox/backends/fusion_*.py) and MultiPL-E (evaluate/benchmarks/multiple.py)
+
+_FUTURE = re.compile(r"^from\s+__future__\s+import[^\n]*$", re.MULTILINE)
+_CHECK = re.compile(r"^def\s+check\s*\(", re.MULTILINE)
+
+
+def _fusion_file(program: Program, marker: str | None) -> Assembled:
+    """Source, tests, `check(entry_point)` when the tests define check, then the marker.
+
+    As in the local harness, the candidate module is named `solution` so its `__main__` block
+    does not run; `from __future__` lines move to the front.
+    """
+    tests = program.tests or ""
+    if _CHECK.search(tests) and not program.entry_point:
+        raise Unsupported("the tests define check(candidate) but the program has no "
+                          "entry_point", Status.SANDBOX_ERROR)
+    futures = _FUTURE.findall(program.source)
+    source = _FUTURE.sub("", program.source)
+    rename = ("import sys as _codistill_sys; _codistill_sys.modules['solution'] = "
+              "_codistill_sys.modules[__name__]; __name__ = 'solution'")
+    tail = [f"check({program.entry_point})\n"] if _CHECK.search(tests) else []
+    tail.append(f"__import__('os').write(1, b'\\n{marker}\\n')\n")
+    code, span = join([*futures, rename, source], tests, tail)
+    return code, span, marker
+
+
+def _fusion_special(stderr: str) -> Diagnosis | None:
+    """A syntax error before anything ran, or an import that failed at an import statement."""
+    last = (stderr.strip().splitlines() or [""])[-1]
+    syntax = re.match(r"(SyntaxError|IndentationError|TabError): (.*)", last)
+    if syntax and "Traceback (most recent call last)" not in stderr:
+        return Diagnosis(Status.COMPILE_ERROR, syntax.group(1), None, last[:2000])
+    missing = re.match(r"ModuleNotFoundError: No module named '([\w.]+)'", last)
+    code = re.findall(r'File "[^"]+", line \d+[^\n]*\n[ \t]*([^\n]*)', stderr)
+    if missing and code and code[-1].startswith(("import ", "from ")):
+        return Diagnosis(Status.ENVIRONMENT_ERROR, "ModuleNotFoundError", None,
+                         f"module {missing.group(1)!r} is not installed on the SandboxFusion "
+                         "server")
+    return None
+
+
+FUSION = Fusion(
+    names=("python",), compiled=False, assemble=_fusion_file,
+    reading=Reading(r"^MemoryError\b", r"^([A-Za-z_][\w.]*)(?::\s*(.*))?$",
+                    r'File "([^"]+)", line (\d+)', innermost_last=True, special=_fusion_special))
+
+
+def _check_entry(prompt: str, tests: str) -> str | None:
+    found = re.search(r"^\s+check\((\w+)\)", tests, re.MULTILINE)
+    return found.group(1) if found else None
+
+
+MULTIPLE = Multiple(names=("py",), entry=_check_entry)

@@ -26,14 +26,38 @@ from codistill.sandbox.languages.base import (
     stamp,
     test_line,
 )
+from codistill.sandbox.languages.fusion import Assembled, Fusion, Reading, join
+from codistill.sandbox.languages.text import (
+    BRACE_PROMPT_RULE,
+    Braces,
+    Multiple,
+    as_written,
+    closing_brace_moved,
+    join_preamble,
+)
 from codistill.sandbox.types import Program, Status
 
 NAME = "rust"
+ALIASES = ("rs",)
 EXTENSIONS = (".rs",)
 # How rustc's errors map to SODA's fault classes (see codistill.faults.observed_fault).
 FAULT_CLASSES = ((r"cannot find (value|function|type|macro)|E0425|E0412|E0433", "name"),
                  (r"mismatched types|E0308|E0277", "type"),
                  (r"expected|unclosed delimiter|unexpected token", "syntax"))
+# How models write it, and how prompts ask for it (stops: MultiPL-E's).
+DISPLAY_NAME = "Rust"
+FENCE = "rust"
+FENCE_LABELS = frozenset({"rust", "rs"})
+STOPS = ("\n}", "\n```")
+CLOSER = "\n}\n"
+CODE_START = re.compile(r"^(use |fn |pub |struct |enum |impl |mod |const |static )")
+TEST_CONVENTION = ("Write a `fn main()` that calls the function in `assert_eq!(actual, expected);` "
+                   "statements.")
+DRAFT_PROMPT_RULE = BRACE_PROMPT_RULE
+DRAFT_TESTS_RULE = TEST_CONVENTION
+BRACES = Braces(r"\bfn\s+(\w+)", "todo!()", main=r"\bfn\s+main\s*\(")
+assemble_answer = join_preamble
+finish_completion = as_written
 # Tests may return () or Result<(), E>; both become pass/fail (an Err is printed, as Rust does).
 OUTCOME_TRAIT = """
 trait CodistillOutcome { fn codistill_ok(self) -> bool; }
@@ -151,3 +175,36 @@ def diagnose_compile(program: Program, stderr: str) -> Diagnosis:
     code = re.search(r"error\[(E\d+)\]", stderr)
     return Diagnosis(Status.COMPILE_ERROR, code.group(1) if code else "rustc", None,
                      compile_message(stderr))
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers as programs (codistill.extract), SandboxFusion and MultiPL-E
+
+
+def defines(code: str, name: str) -> bool:
+    """True when `code` defines a function `name`."""
+    return re.search(rf"\bfn\s+{re.escape(name)}\s*[(<]", code) is not None
+
+
+_FUSION_DONE = OUTCOME_TRAIT + """fn main() {
+    if !codistill_tests_main().codistill_ok() { std::process::exit(1); }
+    println!("MARKER");
+}
+"""
+
+
+def _fusion_file(program: Program, marker: str | None) -> Assembled:
+    """Source then tests, both mains renamed, and a main that runs the tests, then the marker."""
+    source = _MAIN.sub("fn codistill_candidate_main(", program.source)
+    tests = _MAIN.sub("fn codistill_tests_main(", program.tests or "")
+    code, span = join([source], tests, [_FUSION_DONE.replace("MARKER", marker or "")])
+    return code, span, marker
+
+
+FUSION = Fusion(names=("rust",), compiled=True, assemble=_fusion_file,
+                reading=Reading(r"memory allocation of \d+ bytes failed",
+                                r"(panicked) at [^\n]*?:\d+:\d+:?\n?(.*)",
+                                r"panicked at [^\n]*?(\S+\.rs):(\d+):\d+", assertion="^$",
+                                kind="panic"))
+# MultiPL-E's tests open by closing the function: that `}` ends the candidate instead
+MULTIPLE = Multiple(names=("rs",), convert=closing_brace_moved)

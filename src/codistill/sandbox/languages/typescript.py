@@ -23,14 +23,43 @@ from codistill.sandbox.languages.base import (
     stamp,
     tool,
 )
+from codistill.sandbox.languages.fusion import Assembled, Fusion
+from codistill.sandbox.languages.text import (
+    BRACE_CODE_START,
+    BRACE_PROMPT_RULE,
+    Braces,
+    Multiple,
+    as_written,
+    join_preamble,
+)
 from codistill.sandbox.types import Limits, Program, Status
 
 NAME = "typescript"
+ALIASES = ("ts",)
 EXTENSIONS = (".ts",)
 # How tsc's and node's errors map to SODA's fault classes (see codistill.faults.observed_fault).
 FAULT_CLASSES = ((r"Cannot find name|TS2304|TS2552|ReferenceError", "name"),
                  (r"is not assignable to|TS2322|TS2345|TS2339|TypeError", "type"),
                  (r"SyntaxError|TS1\d{3}\b|expected", "syntax"))
+# How models write it, and how prompts ask for it (stops: MultiPL-E's).
+DISPLAY_NAME = "TypeScript"
+FENCE = "typescript"
+FENCE_LABELS = frozenset({"typescript", "ts", "tsx"})
+STOPS = ("\nfunction ", "\n/*", "\n//", "\nclass", "\n```")
+CLOSER = ""
+CODE_START = BRACE_CODE_START
+TEST_CONVENTION = ("Start with `declare var require: any;` and "
+                   '`const assert = require("node:assert");` and then call the function by name '
+                   "in `assert.deepStrictEqual(actual, expected);`.")
+DRAFT_PROMPT_RULE = BRACE_PROMPT_RULE
+DRAFT_TESTS_RULE = TEST_CONVENTION
+FUNCTION = r"\bfunction\s*\*?\s*(\w+)|\b(\w+)\s*=\s*(?:async\s*)?(?:function\b\s*\w*\s*)?(?=[(<])"
+# `=>` may come between the parameters and the body: `f = (a: number): number => {`
+BRACES = Braces(FUNCTION, "return undefined as any;", signature_end=r"[^;{}]*?\{")
+defines = javascript.defines
+assemble_answer = join_preamble
+finish_completion = as_written
+
 FLAGS = ["--target", "es2020", "--module", "commonjs", "--skipLibCheck", "--noEmitOnError",
          "--sourceMap", "--pretty", "false", "--newLine", "lf", "--outDir", "out"]
 
@@ -133,3 +162,18 @@ def diagnose_compile(program: Program, stderr: str) -> Diagnosis:
     code = re.search(r"error (TS\d+)", stderr)
     return Diagnosis(Status.COMPILE_ERROR, code.group(1) if code else None, None,
                      compile_message(stderr))
+
+
+# ---------------------------------------------------------------------------------------------
+# SandboxFusion and MultiPL-E
+
+
+def _fusion_file(program: Program, marker: str | None) -> Assembled:
+    return javascript.fusion_file(program, marker, typed=True)
+
+
+# SandboxFusion runs TypeScript directly; codistill's own sandbox type-checks it with tsc first,
+# so its compatible server reports that compile step.
+FUSION = Fusion(names=("typescript", "ts"), compiled=False, assemble=_fusion_file,
+                reading=javascript.READING, served_compiled=True)
+MULTIPLE = Multiple(names=("ts",))
