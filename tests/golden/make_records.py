@@ -54,7 +54,7 @@ from codistill.stages.coevolve_state import (
 from codistill.stages.context import StageContext
 from codistill.stages.curriculum import curriculum_stage
 from codistill.stages.examine import examine_stage
-from codistill.stages.questions import grow_questions, question_stats, writer_sampling
+from codistill.stages.questions import grow_questions, writer_sampling
 from codistill.stages.teach import teach_stage
 from codistill.train.datasets import build_rows
 from codistill.train.rewards import TestRunner, code_reward, test_reward
@@ -186,10 +186,9 @@ def _questions(part: Part, scratch: Path) -> None:
     """Teacher-written practice questions, screened and settled by agreement."""
     writer = s.question_writer(s.QUESTIONS, s.QUESTION_ANSWERS)
     with Appender(scratch / "questions.jsonl") as out:
-        stats = question_stats(grow_questions(writer, len(s.QUESTIONS), writer_sampling(0.8, 0.95, 512, SEED),
-                                              CTX.replace(out=out),
-                                              decontaminator=Decontaminator(problems=[s.BENCHMARK]),
-                                              batch_size=4))
+        _, stats = grow_questions(writer, len(s.QUESTIONS), writer_sampling(0.8, 0.95, 512, SEED),
+                                  CTX.replace(out=out), decontaminator=Decontaminator(problems=[s.BENCHMARK]),
+                                  batch_size=4)
     part.add("questions", [row for _, row in iter_json(scratch / "questions.jsonl")])
     part.stat("questions", stats)
     part.prompts("questions", writer)

@@ -11,7 +11,7 @@ from codistill.models.base import Request, Sampling
 from codistill.models.fake import FakeGenerator, prompt_text
 from codistill.sandbox import Limits
 from codistill.stages.context import StageContext
-from codistill.stages.questions import grow_questions, question_stats, verified
+from codistill.stages.questions import grow_questions, verified
 
 LIMITS = Limits(timeout_s=5)
 SAMPLING = Sampling(temperature=0.8, max_new_tokens=64)
@@ -75,8 +75,8 @@ def test_questions_are_settled_by_independent_agreement(tmp_path: Path) -> None:
     bench = [draft_question(BENCH, "HumanEval/53")]  # a benchmark task reproduced almost verbatim
     out = tmp_path / "questions.jsonl"
     with Appender(out) as sink:
-        stats = question_stats(grow_questions(teacher, 6, SAMPLING, StageContext(limits=LIMITS, out=sink),
-                                              decontaminator=Decontaminator(problems=bench), batch_size=3))
+        _, stats = grow_questions(teacher, 6, SAMPLING, StageContext(limits=LIMITS, out=sink),
+                                  decontaminator=Decontaminator(problems=bench), batch_size=3)
     status = {r["slot_id"]: r["status"] for r in _rows(out)}
     assert status == {"synth-0-0": "verified", "synth-0-1": "verified", "synth-0-2": "disagree",
                       "synth-0-3": "duplicate", "synth-0-4": "no_code_block",
@@ -105,9 +105,8 @@ def test_a_rerun_resumes_without_asking_again(tmp_path: Path) -> None:
         grow_questions(first, 2, SAMPLING, StageContext(limits=LIMITS, out=sink), batch_size=2)
     again = Teacher([WRITE.format(name="f2", what="odd ones", body=SQUARES)], answers)
     with Appender(out) as sink:
-        stats = question_stats(grow_questions(again, 3, SAMPLING,
-                                              StageContext(limits=LIMITS, out=sink, previous=_rows(out)),
-                                              batch_size=2))
+        _, stats = grow_questions(again, 3, SAMPLING, StageContext(limits=LIMITS, out=sink, previous=_rows(out)),
+                                  batch_size=2)
     assert [r["slot_id"] for r in _rows(out)] == ["synth-0-0", "synth-0-1", "synth-0-2"]
     assert stats.counts == {"verified": 1}
     written = [r for r in again.requests if "programming exercise" in prompt_text(r)]

@@ -119,8 +119,8 @@ def grow_sources(teacher: Generator, data: Any, sampling: Sampling, ctx: StageCo
     if "grounded" in data.seeds:
         writers.append((grounded_writer(data.grounded_from, seed), data.grounded_questions))
     for writer, slots in writers:
-        written = grow_questions(teacher, slots, sampling, ctx, decontaminator=decontaminator,
-                                 writer=writer)
+        written, _ = grow_questions(teacher, slots, sampling, ctx, decontaminator=decontaminator,
+                                    writer=writer)
         ctx = ctx.replace(previous=(*ctx.previous, *written))
 
 
@@ -141,13 +141,14 @@ def _tokens(gens: Iterable[Any]) -> int:
 
 def grow_questions(teacher: Generator, count: int, sampling: Sampling, ctx: StageContext, *,
                    decontaminator: Any | None = None, batch_size: int = 32,
-                   writer: SlotWriter | None = None) -> list[dict[str, Any]]:
+                   writer: SlotWriter | None = None) -> tuple[list[dict[str, Any]], QuestionStats]:
     """Write, screen, answer and settle `count` slots into `ctx.out`; the rows this call wrote.
 
     Each slot's row is {"slot_id", "status", "tokens", ...}; status "verified" rows carry the
     final `problem` and the teacher's independent `answer` (code that passes the settled tests).
     The slots of `ctx.previous` (an earlier attempt's rows) and of `ctx.done` are skipped, and
-    the earlier drafts screen the new ones. `question_stats` counts the rows.
+    the earlier drafts screen the new ones. The stats count this call's rows (`question_stats`
+    counts a whole file).
     """
     writer = writer or SlotWriter()
     seed, limits, workers = ctx.seed, ctx.limits, ctx.workers
@@ -185,7 +186,7 @@ def grow_questions(teacher: Generator, count: int, sampling: Sampling, ctx: Stag
                 ctx.out.write(row)
         written += rows
         ctx.advance(len(slots))
-    return written
+    return written, question_stats(written)
 
 
 def _answers(drafts: list[tuple[dict[str, Any], Problem]], teacher: Generator,
