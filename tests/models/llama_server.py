@@ -55,16 +55,37 @@ class LlamaServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"llama.cpp server exited with {self.proc.returncode}; "
-                                   f"its log: {self.log}\n{self.log.read_text()[-2000:]}")
+                raise RuntimeError(self.death())
             try:
                 if httpx.get(self.url + "/models", timeout=2).status_code == 200:
-                    return self
+                    return self._first_token()
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
         self.kill()
         raise RuntimeError(f"llama.cpp server did not answer within {timeout:.0f} s; log: {self.log}")
+
+    def _first_token(self) -> LlamaServer:
+        """Generate one token, so a build that cannot run on this CPU fails here, saying why."""
+        try:
+            httpx.post(self.url + "/completions", json={"model": ALIAS, "prompt": "def", "max_tokens": 1},
+                       timeout=60)
+        except httpx.HTTPError:
+            pass
+        if self.proc is not None and self.proc.poll() is not None:
+            raise RuntimeError(self.death())
+        return self
+
+    def death(self) -> str:
+        """Why the server process ended: its exit status (a signal spelled out) and its log's tail."""
+        code = self.proc.returncode if self.proc else None
+        killed = code is not None and code < 0
+        how = f"was killed by {signal.Signals(-code).name}" if killed else f"exited with {code}"
+        # Seen on these VMs: a -march=native build's AMX matmul faults (SIGSEGV) on the first token.
+        hint = (" A crash on the first token is usually a llama.cpp build using instructions this CPU or "
+                "VM does not allow (AMX, AVX-512): `bash scripts/setup-llama-server.sh` rebuilds it for "
+                "AVX2.") if killed else ""
+        return f"llama.cpp server {how}.{hint} Its log ({self.log}) ends:\n{self.log.read_text()[-1500:]}"
 
     def kill(self) -> None:
         """SIGKILL the server (what a crash or an OOM kill does) and wait for it."""
