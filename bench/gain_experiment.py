@@ -6,9 +6,9 @@ Every step is one of gain.py's own phases, run as a child process with its own l
 OUT/logs/, `--jobs` at a time, each with its share of the cores, and a step that runs alone gets
 every core. (Training the student on a 2-core Xeon: 20 s a step on one thread, 10 s on two, so two
 one-thread seeds do the work of one two-thread seed; what decides is memory, about 11-13 GB a
-seed.) Every phase
-resumes (request cache, appended question files, training checkpoints), so rerunning the same
-command after a kill, or on the next machine after `restore`, redoes nothing that is finished.
+seed.) Every phase resumes (request cache, appended question files, training checkpoints), so
+rerunning the same command after a kill, or on the next machine after `restore`, redoes nothing
+that is finished.
 The experiment ends with the seeds' figures and their mean, paired with the untrained student.
 """
 

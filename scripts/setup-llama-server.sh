@@ -12,7 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 LLAMA_VENV=${LLAMA_VENV:-.venv-llama}
-SPEC="llama-cpp-python[server]==0.3.36"
+VERSION=0.3.36
+SPEC="llama-cpp-python[server]==$VERSION"
 FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
 FLAGS="$FLAGS -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
 BUILT="$LLAMA_VENV/.llama-build-flags"
@@ -31,7 +32,7 @@ started=$(date +%s)
 # A CPU build; its own environment, since its pinned dependencies are not codistill's.
 CMAKE_ARGS="$FLAGS" CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
     "$LLAMA_VENV/bin/python" -m pip --disable-pip-version-check -q install --no-cache-dir \
-    --force-reinstall --no-deps "llama-cpp-python==${SPEC##*==}"
+    --force-reinstall --no-deps "llama-cpp-python==$VERSION"
 "$LLAMA_VENV/bin/python" -m pip --disable-pip-version-check -q install "$SPEC"
 "$LLAMA_VENV/bin/python" -c "import llama_cpp.server"
 echo "$SPEC $FLAGS" > "$BUILT"

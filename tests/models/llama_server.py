@@ -67,13 +67,19 @@ class LlamaServer:
 
     def _first_token(self) -> LlamaServer:
         """Generate one token, so a build that cannot run on this CPU fails here, saying why."""
+        # A prompt of a few dozen tokens: a one-token prompt skips the batched matmul that crashes.
+        prompt = "def add(a, b):\n    return a + b\n\n" * 4
         try:
-            httpx.post(self.url + "/completions", json={"model": ALIAS, "prompt": "def", "max_tokens": 1},
-                       timeout=60)
-        except httpx.HTTPError:
-            pass
-        if self.proc is not None and self.proc.poll() is not None:
-            raise RuntimeError(self.death())
+            httpx.post(self.url + "/completions", json={"model": ALIAS, "prompt": prompt, "max_tokens": 1},
+                       timeout=60).raise_for_status()
+        except httpx.HTTPError as exc:
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise RuntimeError(f"llama.cpp server could not generate a token ({exc}); "
+                                   f"log: {self.log}") from exc
+            raise RuntimeError(self.death()) from exc
         return self
 
     def death(self) -> str:
